@@ -1,0 +1,290 @@
+/**
+ * Streaming energy VAD + chunk packer. Fed decoded 16 kHz PCM block by block, it emits chunks of
+ * at most `maxChunkSeconds` of audio as soon as they are decided, holding only the audio of the
+ * chunk being built (so a 10-hour file never sits in memory).
+ *
+ * A chunk is a list of spans of the file (sample offsets). Speech separated by a silence shorter
+ * than `skipSilenceSeconds` stays in one span; longer silences are left out and the spans either
+ * side are packed into the same chunk while they fit, because whisper encodes a full 30 s window
+ * whatever the chunk's length: packing keeps the encoder busy with speech, not with silence.
+ * Speech that runs past the limit with no long pause is cut at the quietest 30 ms frame in the last
+ * `cutSearchSeconds` before the limit.
+ *
+ * The output is a pure function of the samples, so a resumed run plans exactly the same chunks
+ * and can skip the ones already committed.
+ */
+export interface Span {
+  /** first sample, inclusive */
+  start: number;
+  /** last sample, exclusive */
+  end: number;
+}
+
+export interface PlannedChunk {
+  index: number;
+  spans: Span[];
+  /** the spans' samples, concatenated */
+  pcm: Float32Array;
+}
+
+export interface PlannerOptions {
+  sampleRate?: number;
+  maxChunkSeconds: number;
+  skipSilenceSeconds: number;
+  silenceThresholdDb: number;
+  /** audio kept before the first and after the last speech frame of a span */
+  padSeconds?: number;
+  /** speech shorter than this (clicks, pops) is not transcribed */
+  minSpeechSeconds?: number;
+  cutSearchSeconds?: number;
+}
+
+export const PLANNER_VERSION = 1;
+const FRAME_SECONDS = 0.03;
+/** a frame is speech when it is this far above the recent noise floor (and above the threshold) */
+const MARGIN_DB = 10;
+/** the adaptive threshold never rises above this, so loud continuous speech stays speech */
+const THRESHOLD_CAP_DB = -35;
+const NOISE_WINDOW_SECONDS = 5;
+
+export class ChunkPlanner {
+  readonly sampleRate: number;
+  private readonly frame: number;
+  private readonly maxSamples: number;
+  private readonly gapFrames: number;
+  private readonly padFrames: number;
+  private readonly minSpeechFrames: number;
+  private readonly cutSearchFrames: number;
+  private readonly thresholdDb: number;
+
+  /** retained audio: samples [bufStart, bufStart + bufLen) of the file */
+  private buf = new Float32Array(0);
+  private bufStart = 0;
+  private bufLen = 0;
+  /** partial frame waiting for more samples */
+  private pending: number[] = [];
+  private frameIndex = 0;
+  private totalSamples = 0;
+
+  private noiseRing: number[] = [];
+
+  private inRegion = false;
+  private regionStart = 0;
+  private lastSpeechFrame = -1;
+  private regionSpeechFrames = 0;
+  /** per-frame dB of the open region, for choosing a cut: index = frame - regionFirstFrame */
+  private regionDb: number[] = [];
+  private regionFirstFrame = 0;
+  /** end (exclusive) of the last span handed to a chunk; no later span may start before it */
+  private floor = 0;
+
+  private spans: Span[] = [];
+  private spanSamples = 0;
+  private nextIndex = 0;
+  private ready: PlannedChunk[] = [];
+
+  constructor(options: PlannerOptions) {
+    this.sampleRate = options.sampleRate ?? 16000;
+    this.frame = Math.round(this.sampleRate * FRAME_SECONDS);
+    this.maxSamples = Math.floor(options.maxChunkSeconds * this.sampleRate);
+    this.gapFrames = Math.max(1, Math.round(options.skipSilenceSeconds / FRAME_SECONDS));
+    this.padFrames = Math.round((options.padSeconds ?? 0.2) / FRAME_SECONDS);
+    this.minSpeechFrames = Math.max(1, Math.round((options.minSpeechSeconds ?? 0.09) / FRAME_SECONDS));
+    this.cutSearchFrames = Math.max(1, Math.round((options.cutSearchSeconds ?? 8) / FRAME_SECONDS));
+    this.thresholdDb = options.silenceThresholdDb;
+    if (this.padFrames * 2 >= this.gapFrames) {
+      // padding both sides of a skipped silence must not make the spans overlap
+      this.padFrames = Math.floor((this.gapFrames - 1) / 2);
+    }
+  }
+
+  /** Feeds samples; returns the chunks completed by them. */
+  push(samples: Float32Array): PlannedChunk[] {
+    this.append(samples);
+    let offset = 0;
+    if (this.pending.length > 0) {
+      const need = this.frame - this.pending.length;
+      const take = Math.min(need, samples.length);
+      for (let i = 0; i < take; i++) this.pending.push(samples[i]!);
+      offset = take;
+      if (this.pending.length === this.frame) {
+        this.processFrame(energyDb(Float32Array.from(this.pending), 0, this.frame));
+        this.pending = [];
+      }
+    }
+    while (offset + this.frame <= samples.length) {
+      this.processFrame(energyDb(samples, offset, offset + this.frame));
+      offset += this.frame;
+    }
+    for (let i = offset; i < samples.length; i++) this.pending.push(samples[i]!);
+    return this.drain();
+  }
+
+  /** Ends the stream; returns the last chunks. */
+  finish(): PlannedChunk[] {
+    if (this.pending.length > 0) {
+      this.processFrame(energyDb(Float32Array.from(this.pending), 0, this.pending.length));
+      this.pending = [];
+    }
+    if (this.inRegion) this.closeRegion(this.totalSamples);
+    this.emitChunk();
+    return this.drain();
+  }
+
+  get samplesSeen(): number {
+    return this.totalSamples;
+  }
+
+  private drain(): PlannedChunk[] {
+    const out = this.ready;
+    this.ready = [];
+    this.trimBuffer();
+    return out;
+  }
+
+  private append(samples: Float32Array): void {
+    if (this.bufLen + samples.length > this.buf.length) {
+      const next = new Float32Array(Math.max(this.buf.length * 2, this.bufLen + samples.length, 16000));
+      next.set(this.buf.subarray(0, this.bufLen));
+      this.buf = next;
+    }
+    this.buf.set(samples, this.bufLen);
+    this.bufLen += samples.length;
+    this.totalSamples += samples.length;
+  }
+
+  /** Drops audio that no future span can include. */
+  private trimBuffer(): void {
+    let keepFrom = Math.max(0, (this.frameIndex - this.padFrames - 1) * this.frame);
+    if (this.inRegion) keepFrom = Math.min(keepFrom, this.regionStart);
+    for (const span of this.spans) keepFrom = Math.min(keepFrom, span.start);
+    const drop = keepFrom - this.bufStart;
+    if (drop <= 0) return;
+    this.buf.copyWithin(0, drop, this.bufLen);
+    this.bufLen -= drop;
+    this.bufStart = keepFrom;
+    if (this.buf.length > 4 * Math.max(this.bufLen, this.maxSamples)) {
+      this.buf = this.buf.slice(0, Math.max(this.bufLen, this.maxSamples));
+    }
+  }
+
+  private threshold(db: number): number {
+    this.noiseRing.push(db);
+    const windowFrames = Math.round(NOISE_WINDOW_SECONDS / FRAME_SECONDS);
+    if (this.noiseRing.length > windowFrames) this.noiseRing.shift();
+    let floor = Infinity;
+    for (const v of this.noiseRing) if (v < floor) floor = v;
+    return Math.max(this.thresholdDb, Math.min(floor + MARGIN_DB, THRESHOLD_CAP_DB));
+  }
+
+  private processFrame(db: number): void {
+    const f = this.frameIndex++;
+    const speech = db > this.threshold(db);
+    if (this.inRegion) {
+      this.regionDb.push(db);
+      if (speech) {
+        this.lastSpeechFrame = f;
+        this.regionSpeechFrames++;
+      } else if (f - this.lastSpeechFrame >= this.gapFrames) {
+        this.closeRegion((this.lastSpeechFrame + 1 + this.padFrames) * this.frame);
+        return;
+      }
+      this.checkOverflow(f);
+    } else if (speech) {
+      this.inRegion = true;
+      this.regionStart = Math.max(this.floor, (f - this.padFrames) * this.frame);
+      this.regionFirstFrame = Math.floor(this.regionStart / this.frame);
+      this.regionDb = [];
+      // frames of the leading pad (already seen) count as silence when choosing a cut
+      for (let i = this.regionFirstFrame; i < f; i++) this.regionDb.push(-Infinity);
+      this.regionDb.push(db);
+      this.lastSpeechFrame = f;
+      this.regionSpeechFrames = 1;
+      this.checkOverflow(f);
+    }
+  }
+
+  /** Keeps the open region within what the current chunk, or an empty chunk, can take. */
+  private checkOverflow(f: number): void {
+    const openEnd = (f + 1) * this.frame;
+    if (this.spanSamples + (openEnd - this.regionStart) <= this.maxSamples) return;
+    if (this.spans.length > 0) {
+      this.emitChunk();
+      if (openEnd - this.regionStart <= this.maxSamples) return;
+    }
+    // the region alone is too long: cut at the quietest frame shortly before the limit
+    const limitFrame = Math.floor((this.regionStart + this.maxSamples) / this.frame) - 1;
+    const from = Math.max(this.regionFirstFrame + 1, limitFrame - this.cutSearchFrames);
+    let best = limitFrame;
+    let bestDb = Infinity;
+    for (let g = limitFrame; g >= from; g--) {
+      const v = this.regionDb[g - this.regionFirstFrame] ?? Infinity;
+      if (v < bestDb) {
+        bestDb = v;
+        best = g;
+      }
+    }
+    const cut = Math.min(best * this.frame, this.regionStart + this.maxSamples);
+    this.addSpan({ start: this.regionStart, end: cut });
+    this.emitChunk();
+    this.regionDb = this.regionDb.slice(Math.floor(cut / this.frame) - this.regionFirstFrame);
+    this.regionFirstFrame = Math.floor(cut / this.frame);
+    this.regionStart = cut;
+    this.regionSpeechFrames = this.minSpeechFrames; // a continuation is speech by construction
+  }
+
+  private closeRegion(endSample: number): void {
+    this.inRegion = false;
+    const end = Math.min(endSample, this.totalSamples);
+    if (this.regionSpeechFrames < this.minSpeechFrames || end <= this.regionStart) return;
+    const span = { start: this.regionStart, end };
+    if (this.spanSamples + (span.end - span.start) > this.maxSamples) this.emitChunk();
+    this.addSpan(span);
+  }
+
+  private addSpan(span: Span): void {
+    if (span.end <= span.start) return;
+    this.spans.push(span);
+    this.spanSamples += span.end - span.start;
+    this.floor = span.end;
+  }
+
+  private emitChunk(): void {
+    if (this.spans.length === 0) return;
+    const pcm = new Float32Array(this.spanSamples);
+    let at = 0;
+    for (const span of this.spans) {
+      pcm.set(this.buf.subarray(span.start - this.bufStart, span.end - this.bufStart), at);
+      at += span.end - span.start;
+    }
+    this.ready.push({ index: this.nextIndex++, spans: this.spans, pcm });
+    this.spans = [];
+    this.spanSamples = 0;
+  }
+}
+
+function energyDb(samples: Float32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += samples[i]! * samples[i]!;
+  return 10 * Math.log10(sum / Math.max(1, to - from) + 1e-12);
+}
+
+/**
+ * Maps a time inside a chunk's concatenated audio back to the file's own time. `atEnd` picks the
+ * earlier span when the time falls exactly on a boundary (a segment's end belongs to the span it
+ * ends in).
+ */
+export function chunkTimeToFileMs(spans: Span[], chunkMs: number, sampleRate: number, atEnd = false): number {
+  const perMs = sampleRate / 1000;
+  let sample = Math.max(0, chunkMs * perMs);
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i]!;
+    const len = span.end - span.start;
+    const last = i === spans.length - 1;
+    if (sample < len || (atEnd && sample === len) || last) {
+      return (span.start + Math.min(sample, len)) / perMs;
+    }
+    sample -= len;
+  }
+  return 0;
+}

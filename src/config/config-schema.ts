@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+/**
+ * The single source of every setting: defaults, validation, CLI flags (src/cli), environment
+ * variables, speechflow.config.example.json and the README table (npm run gen:docs; a test fails
+ * when those files drift from this schema).
+ *
+ * Keys are flat so that each maps to exactly one flag (`maxChunkSeconds` -> `--max-chunk-seconds`)
+ * and one environment variable (`SPEECHFLOW_MAX_CHUNK_SECONDS`).
+ */
+export const FORMATS = ["txt", "srt", "vtt", "json"] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+
+const deviceSpec = z
+  .string()
+  .regex(/^(cpu|cuda:\d+(,cuda:\d+)*)$/, "expected \"cpu\" or a list like \"cuda:0,cuda:1\"");
+
+export const configSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .default("base.en")
+      .describe("Model name (resolved in $SPEECHFLOW_MODELS, ./models and the user cache dir) or path to a ggml .bin file"),
+    output: z.string().min(1).default("transcripts").describe("Output folder; the input tree is mirrored under it"),
+    formats: z
+      .array(z.enum(FORMATS))
+      .min(1)
+      .default([...FORMATS])
+      .describe("Transcript formats to write (comma-separated: txt,srt,vtt,json)"),
+    language: z
+      .string()
+      .regex(/^(auto|[a-z]{2,3})$/, "expected \"auto\" or a language code such as \"en\"")
+      .default("auto")
+      .describe("Spoken language code, or auto to detect it per chunk"),
+    translate: z.boolean().default(false).describe("Translate the speech to English instead of transcribing it"),
+    prompt: z.string().default("").describe("Initial prompt (names, spelling, style) given to the decoder for every chunk"),
+    beamSize: z.number().int().min(1).max(16).default(1).describe("Beam width; 1 = greedy decoding (fastest)"),
+    temperatureFallback: z
+      .boolean()
+      .default(true)
+      .describe("Re-decode a chunk at higher temperatures when the greedy result looks unreliable (whisper.cpp's default)"),
+    wordTimestamps: z.boolean().default(false).describe("Record per-word timings (adds words to the json output)"),
+    maxLineWidth: z.number().int().min(10).max(200).default(42).describe("Maximum characters per subtitle line in srt/vtt"),
+    workers: z.number().int().min(1).max(64).default(1).describe("Worker processes, each holding one copy of the model"),
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .default(0)
+      .describe("Threads per transcription; 0 = CPU cores divided among the workers' slots"),
+    jobsPerWorker: z.number().int().min(1).max(16).default(1).describe("Chunks one worker transcribes at the same time"),
+    device: deviceSpec.default("cpu").describe("Where workers run: cpu, or cuda:0,cuda:1 for one worker per GPU (needs a CUDA engine build)"),
+    maxChunkSeconds: z.number().min(5).max(30).default(29).describe("Longest chunk of audio handed to whisper (whisper's window is 30 s)"),
+    skipSilenceSeconds: z
+      .number()
+      .min(0.3)
+      .max(60)
+      .default(1.5)
+      .describe("Silences at least this long are not transcribed (no hallucinated text for them)"),
+    silenceThresholdDb: z
+      .number()
+      .min(-100)
+      .max(0)
+      .default(-50)
+      .describe("Frames quieter than this (dBFS) always count as silence; louder ones are speech when well above the noise floor"),
+    maxAttempts: z.number().int().min(1).max(10).default(3).describe("Attempts per chunk before it is marked failed (a worker crash costs one)"),
+    include: z.array(z.string()).default([]).describe("Only take files whose path relative to the input matches one of these globs"),
+    exclude: z.array(z.string()).default([]).describe("Skip files whose path relative to the input matches one of these globs"),
+    ffmpeg: z.string().default("").describe("Path to ffmpeg; empty = $PATH, then the ffmpeg-static package"),
+    db: z.string().default("").describe("State database path; empty = <output>/.speechflow/state.sqlite"),
+    reporter: z
+      .enum(["auto", "progress", "plain", "json", "silent"])
+      .default("auto")
+      .describe("How progress is shown: auto = progress bars on a TTY, plain lines otherwise"),
+  })
+  .strict();
+
+export type SpeechflowConfig = z.infer<typeof configSchema>;
+export type ConfigKey = keyof SpeechflowConfig;
+
+export const DEFAULT_CONFIG: SpeechflowConfig = configSchema.parse({});

@@ -1,0 +1,100 @@
+/**
+ * Entry point of a worker process: loads the model once, then transcribes the chunks the pool
+ * sends. It exits by itself when the parent goes away (IPC disconnect, or re-parenting after a
+ * `kill -9` of the parent), so no worker outlives its run.
+ */
+import { createRequire } from "node:module";
+import type { ToWorker, FromWorker, EngineParams, RawSegment } from "./worker-protocol.js";
+
+const require = createRequire(import.meta.url);
+
+interface SmartWhisperModule {
+  Whisper: new (file: string, config: { gpu: boolean; offload: number }) => {
+    load(): Promise<unknown>;
+    transcribe(pcm: Float32Array, params: Record<string, unknown>): Promise<{ result: Promise<unknown> }>;
+    free(): Promise<void>;
+  };
+}
+
+const send = (message: FromWorker) => {
+  if (process.connected) process.send!(message);
+};
+
+const parentPid = process.ppid;
+const watchdog = setInterval(() => {
+  // covers the window before 'disconnect' fires and platforms where it does not
+  if (process.ppid !== parentPid || !process.connected) process.exit(0);
+}, 500);
+watchdog.unref();
+process.on("disconnect", () => process.exit(0));
+
+// fault injection for the crash-recovery tests: abort on the Nth chunk this process receives,
+// or on every chunk whose label contains the mark
+const abortNth = Number(process.env.SPEECHFLOW_FAULT_ABORT_NTH ?? "0");
+const abortMark = process.env.SPEECHFLOW_FAULT_ABORT_MARK ?? "";
+let received = 0;
+
+let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
+
+function toWhisperParams(p: EngineParams): Record<string, unknown> {
+  return {
+    strategy: p.beamSize > 1 ? 1 : 0,
+    beam_size: p.beamSize,
+    best_of: 1,
+    n_threads: p.threads,
+    language: p.language,
+    translate: p.translate,
+    initial_prompt: p.prompt.length > 0 ? p.prompt : undefined,
+    temperature: 0,
+    temperature_inc: p.temperatureFallback ? 0.2 : 0,
+    max_initial_ts: 1,
+    // chunks are independent: conditioning on the previous window would tie them together
+    no_context: true,
+    token_timestamps: p.wordTimestamps,
+    split_on_word: true,
+    suppress_non_speech_tokens: true,
+    print_progress: false,
+    print_realtime: false,
+    format: "detail",
+  };
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  if (message.type === "load") {
+    const started = Date.now();
+    try {
+      const { Whisper } = require("smart-whisper") as SmartWhisperModule;
+      // offload: never unload the model between chunks (smart-whisper frees idle models by default)
+      whisper = new Whisper(message.modelPath, { gpu: message.gpu, offload: 1e9 });
+      await whisper.load();
+      send({ type: "ready", loadMs: Date.now() - started });
+    } catch (error) {
+      send({ type: "load-error", message: error instanceof Error ? error.message : String(error) });
+    }
+    return;
+  }
+  if (message.type === "shutdown") {
+    await whisper?.free().catch(() => undefined);
+    process.exit(0);
+  }
+  if (message.type === "transcribe") {
+    received++;
+    if ((abortNth > 0 && received === abortNth) || (abortMark && message.label.includes(abortMark))) process.abort();
+    const started = Date.now();
+    try {
+      if (!whisper) throw new Error("model not loaded");
+      const task = await whisper.transcribe(message.pcm, toWhisperParams(message.params));
+      const result = await task.result;
+      if (!Array.isArray(result)) {
+        throw new Error(result instanceof Error ? result.message : "whisper.cpp returned no result");
+      }
+      send({ type: "result", id: message.id, segments: result as RawSegment[], elapsedMs: Date.now() - started });
+    } catch (error) {
+      send({ type: "error", id: message.id, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+process.on("message", (message: ToWorker) => {
+  void handle(message);
+});

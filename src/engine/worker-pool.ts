@@ -1,0 +1,196 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import PQueue from "p-queue";
+import { SpeechflowError } from "../errors/speechflow-error.js";
+import type { Emit } from "../core/events.js";
+import { deviceEnv, deviceLabel, type WorkerSlot } from "./devices.js";
+import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
+
+export interface PoolOptions {
+  modelPath: string;
+  slots: WorkerSlot[];
+  jobsPerWorker: number;
+  emit: Emit;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface EngineJob {
+  /** shown in errors and used by fault injection: "<file>#<chunk>" */
+  label: string;
+  pcm: Float32Array;
+  params: EngineParams;
+}
+
+export interface EngineResult {
+  segments: RawSegment[];
+  elapsedMs: number;
+}
+
+interface Pending {
+  resolve: (r: EngineResult) => void;
+  reject: (e: Error) => void;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL("./worker-main.js", import.meta.url));
+
+class WorkerHandle {
+  child: ChildProcess | undefined;
+  ready: Promise<number> | undefined;
+  inFlight = new Map<number, Pending>();
+  alive = false;
+  stderrTail = "";
+  closing = false;
+
+  constructor(
+    readonly id: number,
+    readonly slot: WorkerSlot,
+    private readonly options: PoolOptions,
+  ) {}
+
+  start(): Promise<number> {
+    const child = fork(WORKER_ENTRY, [], {
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: { ...(this.options.env ?? process.env), ...deviceEnv(this.slot.device) },
+    });
+    this.child = child;
+    this.alive = true;
+    this.stderrTail = "";
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-4000);
+    });
+    this.ready = new Promise<number>((resolve, reject) => {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === "ready") resolve(message.loadMs);
+        else if (message.type === "load-error") {
+          reject(new SpeechflowError("MODEL_INVALID", `whisper.cpp could not load ${this.options.modelPath}: ${this.lastLogLine() || message.message}`));
+        } else if (message.type === "result" || message.type === "error") {
+          const pending = this.inFlight.get(message.id);
+          if (!pending) return;
+          this.inFlight.delete(message.id);
+          if (message.type === "result") pending.resolve({ segments: message.segments, elapsedMs: message.elapsedMs });
+          else pending.reject(new SpeechflowError("CHUNK_FAILED", `whisper.cpp failed: ${message.message}`, { retryable: true }));
+        }
+      };
+      child.on("message", onMessage);
+      child.once("exit", (code, signal) => {
+        this.alive = false;
+        const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        reject(new SpeechflowError("MODEL_INVALID", `worker ${reason} while loading ${this.options.modelPath}: ${this.lastLogLine()}`));
+        const lost = [...this.inFlight.values()];
+        this.inFlight.clear();
+        if (!this.closing) this.options.emit({ type: "worker-exit", worker: this.id, reason, inFlight: lost.length });
+        for (const pending of lost) {
+          pending.reject(new SpeechflowError("WORKER_CRASHED", `worker crashed (${reason})`, { retryable: true }));
+        }
+      });
+    });
+    // a failed load is reported through `ready`; this keeps it from being an unhandled rejection
+    this.ready.catch(() => undefined);
+    this.send({ type: "load", modelPath: this.options.modelPath, gpu: this.slot.device.kind !== "cpu" });
+    return this.ready;
+  }
+
+  lastLogLine(): string {
+    const lines = this.stderrTail.split("\n").map((l) => l.trim()).filter(Boolean);
+    return lines.filter((l) => /error|failed|invalid|abort/i.test(l)).pop() ?? lines.pop() ?? "";
+  }
+
+  send(message: ToWorker): void {
+    if (this.child?.connected) this.child.send(message);
+  }
+}
+
+/**
+ * A pool of worker processes, each holding one copy of the model and running up to
+ * `jobsPerWorker` transcriptions at a time; p-queue schedules jobs onto free slots. A crashed
+ * worker fails only its in-flight jobs (as retryable errors) and is replaced on next use.
+ */
+export class WorkerPool {
+  private readonly workers: WorkerHandle[];
+  private readonly queue: PQueue;
+  private nextJobId = 1;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly options: PoolOptions) {
+    this.workers = options.slots.map((slot, i) => new WorkerHandle(i + 1, slot, options));
+    this.queue = new PQueue({ concurrency: options.slots.length * options.jobsPerWorker });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  get devices(): string {
+    return [...new Set(this.workers.map((w) => deviceLabel(w.slot.device)))].join(",");
+  }
+
+  /** jobs queued or running */
+  get backlog(): number {
+    return this.queue.size + this.queue.pending;
+  }
+
+  /** Starts every worker and waits for the models to load; fails if none can load. */
+  async start(): Promise<number> {
+    const results = await Promise.allSettled(this.workers.map((w) => w.start()));
+    const failure = results.find((r) => r.status === "rejected");
+    if (failure && failure.status === "rejected") {
+      await this.close();
+      throw failure.reason;
+    }
+    return Math.max(...results.map((r) => (r.status === "fulfilled" ? r.value : 0)));
+  }
+
+  run(job: EngineJob, signal?: AbortSignal): Promise<EngineResult> {
+    return this.queue.add(() => this.dispatch(job), signal ? { signal } : {}) as Promise<EngineResult>;
+  }
+
+  /** Resolves when the backlog is at most `limit`: lets producers pace decoding to the engine. */
+  async waitForBacklogBelow(limit: number): Promise<void> {
+    while (this.backlog > limit) await this.queue.onSizeLessThan(Math.max(1, limit - this.queue.pending + 1));
+  }
+
+  private async acquire(): Promise<WorkerHandle> {
+    for (;;) {
+      const free = this.workers.find((w) => w.inFlight.size < this.options.jobsPerWorker && (w.alive || !w.closing));
+      if (free) {
+        if (!free.alive) await free.start();
+        else await free.ready;
+        if (free.inFlight.size < this.options.jobsPerWorker && free.alive) return free;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private async dispatch(job: EngineJob): Promise<EngineResult> {
+    const worker = await this.acquire();
+    const id = this.nextJobId++;
+    try {
+      return await new Promise<EngineResult>((resolve, reject) => {
+        worker.inFlight.set(id, { resolve, reject });
+        worker.send({ type: "transcribe", id, label: job.label, pcm: job.pcm, params: job.params });
+      });
+    } finally {
+      const waiter = this.waiters.shift();
+      waiter?.();
+    }
+  }
+
+  /** Asks workers to exit and waits a little; stragglers are killed. */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.queue.clear();
+    await Promise.all(
+      this.workers.map(async (w) => {
+        w.closing = true;
+        const child = w.child;
+        if (!child || !w.alive) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        w.send({ type: "shutdown" });
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}

@@ -1,0 +1,39 @@
+/** Messages between the pool (parent) and a worker process, over Node's IPC channel. */
+export interface EngineParams {
+  language: string;
+  translate: boolean;
+  prompt: string;
+  beamSize: number;
+  temperatureFallback: boolean;
+  wordTimestamps: boolean;
+  threads: number;
+}
+
+export interface RawToken {
+  text: string;
+  id: number;
+  p: number;
+  from?: number;
+  to?: number;
+}
+
+/** A whisper segment in chunk time (ms from the start of the chunk's audio). */
+export interface RawSegment {
+  from: number;
+  to: number;
+  text: string;
+  lang?: string;
+  confidence?: number;
+  tokens?: RawToken[];
+}
+
+export type ToWorker =
+  | { type: "load"; modelPath: string; gpu: boolean }
+  | { type: "transcribe"; id: number; label: string; pcm: Float32Array; params: EngineParams }
+  | { type: "shutdown" };
+
+export type FromWorker =
+  | { type: "ready"; loadMs: number }
+  | { type: "load-error"; message: string }
+  | { type: "result"; id: number; segments: RawSegment[]; elapsedMs: number }
+  | { type: "error"; id: number; message: string };

@@ -1,0 +1,57 @@
+/** Exit codes are part of the CLI contract (README, "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  fatal: 1,
+  usage: 2,
+  someInputsFailed: 3,
+  interrupted: 130,
+} as const;
+
+export type ErrorCode =
+  | "USAGE"
+  | "CONFIG_INVALID"
+  | "FFMPEG_NOT_FOUND"
+  | "FFMPEG_FAILED"
+  | "MEDIA_EMPTY"
+  | "MEDIA_UNREADABLE"
+  | "MEDIA_NO_AUDIO"
+  | "INPUT_NOT_FOUND"
+  | "MODEL_NOT_FOUND"
+  | "MODEL_INVALID"
+  | "ENGINE_UNAVAILABLE"
+  | "WORKER_CRASHED"
+  | "CHUNK_FAILED"
+  | "STATE_DB_INVALID"
+  | "OUTPUT_WRITE_FAILED"
+  | "INTERRUPTED"
+  | "INTERNAL";
+
+export interface SpeechflowErrorOptions {
+  exitCode?: number;
+  retryable?: boolean;
+  /** the input file the error is about, so reporters can name it */
+  file?: string;
+  cause?: unknown;
+}
+
+export class SpeechflowError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  readonly retryable: boolean;
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SpeechflowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "SpeechflowError";
+    this.code = code;
+    this.exitCode = options.exitCode ?? (code === "USAGE" || code === "CONFIG_INVALID" ? ExitCode.usage : ExitCode.fatal);
+    this.retryable = options.retryable ?? false;
+    this.file = options.file;
+  }
+}
+
+export function toSpeechflowError(error: unknown): SpeechflowError {
+  if (error instanceof SpeechflowError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SpeechflowError("INTERNAL", message, { cause: error });
+}

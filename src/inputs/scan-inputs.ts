@@ -1,0 +1,195 @@
+import { readdir, stat, realpath, readFile } from "node:fs/promises";
+import { resolve, relative, basename, join, sep } from "node:path";
+import picomatch from "picomatch";
+import { isMediaPath } from "./media-extensions.js";
+import type { RunContext } from "../core/run-context.js";
+
+export interface MediaInput {
+  /** absolute path as reached (not resolved through symlinks), used as the file's identity */
+  path: string;
+  /** path relative to the input it was found under, with "/" separators */
+  relPath: string;
+  /** output path without extension, relative to the output folder ("a/b/talk") */
+  outputStem: string;
+}
+
+export interface InputProblem {
+  input: string;
+  code: "INPUT_NOT_FOUND" | "USAGE";
+  message: string;
+}
+
+export interface ScanResult {
+  media: MediaInput[];
+  problems: InputProblem[];
+}
+
+export interface ScanRequest {
+  inputs: string[];
+  /** contents of --from-list (already read), one entry per line */
+  listEntries?: string[];
+  cwd: string;
+  /** directories never descended into (the output folder, so transcripts are not re-read) */
+  skipDirs?: string[];
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+const toPosix = (p: string) => p.split(sep).join("/");
+
+/** Parses a --from-list file: one path per line, blank lines and `#` comments ignored. */
+export function parseListFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith("#"));
+}
+
+export async function readListFile(path: string, cwd: string): Promise<string[]> {
+  if (path === "-") {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return parseListFile(Buffer.concat(chunks).toString("utf8"));
+  }
+  return parseListFile(await readFile(resolve(cwd, path), "utf8"));
+}
+
+async function walk(
+  root: string,
+  visit: (abs: string, rel: string) => void,
+  skipDirs: Set<string>,
+  signal: AbortSignal,
+): Promise<void> {
+  // real paths of directories on the current descent: a symlink back to one of them is a loop
+  const visited = new Set<string>();
+  const descend = async (dir: string, rel: string): Promise<void> => {
+    if (signal.aborted) return;
+    let real: string;
+    try {
+      real = await realpath(dir);
+    } catch {
+      return;
+    }
+    if (visited.has(real) || skipDirs.has(real)) return;
+    visited.add(real);
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const abs = join(dir, entry.name);
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const target = await stat(abs);
+          isDir = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          continue; // dangling link
+        }
+      }
+      if (isDir) await descend(abs, childRel);
+      else if (isFile) visit(abs, childRel);
+    }
+  };
+  await descend(root, "");
+}
+
+function stemOf(relPath: string): string {
+  const slash = relPath.lastIndexOf("/");
+  const dot = relPath.lastIndexOf(".");
+  return dot > slash + 1 ? relPath.slice(0, dot) : relPath;
+}
+
+/**
+ * inputs stage: files, directories (recursive), globs and list entries -> media files.
+ * Hidden files, non-media files (in directories) and symlink loops are skipped; an input that
+ * does not exist is reported as a problem and the others go on.
+ */
+export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "config" | "signal">): Promise<ScanResult> {
+  const { include, exclude } = ctx.config;
+  const isIncluded = include.length > 0 ? picomatch(include, { dot: false }) : () => true;
+  const isExcluded = exclude.length > 0 ? picomatch(exclude, { dot: false }) : () => false;
+  const skipDirs = new Set<string>();
+  for (const dir of request.skipDirs ?? []) {
+    try {
+      skipDirs.add(await realpath(dir));
+    } catch {
+      // not created yet
+    }
+  }
+  const found: { path: string; relPath: string }[] = [];
+  const problems: InputProblem[] = [];
+  const accept = (abs: string, rel: string, explicit: boolean) => {
+    if (!explicit && !isMediaPath(abs)) return;
+    if (!isIncluded(rel) || isExcluded(rel)) return;
+    found.push({ path: abs, relPath: rel });
+  };
+
+  for (const input of [...request.inputs, ...(request.listEntries ?? [])]) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
+      problems.push({ input, code: "USAGE", message: "URL inputs are not supported yet; download the file first" });
+      continue;
+    }
+    const abs = resolve(request.cwd, input);
+    let info;
+    try {
+      info = await stat(abs);
+    } catch {
+      info = undefined;
+    }
+    if (info?.isDirectory()) {
+      await walk(abs, (file, rel) => accept(file, rel, false), skipDirs, ctx.signal);
+    } else if (info) {
+      accept(abs, basename(abs), true);
+    } else if (GLOB_CHARS.test(input)) {
+      const scan = picomatch.scan(toPosix(input));
+      const base = resolve(request.cwd, scan.base || ".");
+      const matcher = picomatch(scan.glob, { dot: false });
+      const before = found.length;
+      await walk(base, (file, rel) => (matcher(rel) ? accept(file, rel, false) : undefined), skipDirs, ctx.signal);
+      if (found.length === before) {
+        problems.push({ input, code: "INPUT_NOT_FOUND", message: "glob matched no media files" });
+      }
+    } else {
+      problems.push({ input, code: "INPUT_NOT_FOUND", message: "no such file or directory" });
+    }
+  }
+
+  // the same file reached twice (overlapping inputs) is transcribed once
+  const unique = new Map<string, { path: string; relPath: string }>();
+  for (const item of found) if (!unique.has(item.path)) unique.set(item.path, item);
+  const items = [...unique.values()];
+
+  // talk.mp3 and talk.wav side by side would both write talk.txt: keep their extensions instead
+  const stemCount = new Map<string, number>();
+  for (const item of items) stemCount.set(stemOf(item.relPath), (stemCount.get(stemOf(item.relPath)) ?? 0) + 1);
+  const taken = new Map<string, string>();
+  const media: MediaInput[] = [];
+  for (const item of items) {
+    const stem = stemOf(item.relPath);
+    const outputStem = stemCount.get(stem)! > 1 ? item.relPath : stem;
+    const owner = taken.get(outputStem);
+    if (owner !== undefined) {
+      problems.push({
+        input: item.path,
+        code: "USAGE",
+        message: `its transcripts would overwrite those of ${owner}; transcribe the two in separate runs or output folders`,
+      });
+      continue;
+    }
+    taken.set(outputStem, item.path);
+    media.push({ path: item.path, relPath: item.relPath, outputStem });
+  }
+  return { media, problems };
+}
+
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith("..") && !rel.startsWith(sep) ? rel : path;
+}

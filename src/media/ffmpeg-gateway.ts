@@ -1,0 +1,168 @@
+import { accessSync, constants, existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { createRequire } from "node:module";
+import { execa } from "execa";
+import { SpeechflowError } from "../errors/speechflow-error.js";
+
+/**
+ * The one module that starts ffmpeg. Arguments are always an array (no shell), and local inputs
+ * are passed as `file:<absolute path>` so that no file name can turn into an option or a protocol.
+ */
+export const SAMPLE_RATE = 16000;
+
+export interface FfmpegInfo {
+  path: string;
+  source: "config" | "path" | "ffmpeg-static";
+  version: string;
+}
+
+const INSTALL_HINT =
+  "install one (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg) " +
+  "or point --ffmpeg / SPEECHFLOW_FFMPEG at an ffmpeg binary";
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const exts = process.platform === "win32" ? (env.PATHEXT ?? ".EXE").split(";") : [""];
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const candidate = join(dir, command + ext);
+      if (existsSync(candidate) && isExecutable(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+function ffmpegStaticPath(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const path = require("ffmpeg-static") as unknown;
+    return typeof path === "string" && existsSync(path) ? path : undefined;
+  } catch {
+    return undefined; // optional dependency: absent, or its binary download failed at install
+  }
+}
+
+async function versionOf(path: string): Promise<string> {
+  const result = await execa(path, ["-hide_banner", "-version"], { reject: false, timeout: 15000, stdin: "ignore" });
+  if (result.exitCode !== 0) {
+    throw new SpeechflowError("FFMPEG_NOT_FOUND", `ffmpeg at ${path} does not run (${result.shortMessage ?? "exit " + result.exitCode}); ${INSTALL_HINT}`);
+  }
+  const match = /ffmpeg version (\S+)/.exec(result.stdout);
+  return match?.[1] ?? "unknown";
+}
+
+/** Order: explicit setting (--ffmpeg, SPEECHFLOW_FFMPEG, config) -> $PATH -> ffmpeg-static -> error. */
+export async function resolveFfmpeg(configured: string, env: NodeJS.ProcessEnv = process.env): Promise<FfmpegInfo> {
+  if (configured) {
+    if (!existsSync(configured)) {
+      throw new SpeechflowError("FFMPEG_NOT_FOUND", `ffmpeg not found at ${configured} (from --ffmpeg, SPEECHFLOW_FFMPEG or config); ${INSTALL_HINT}`);
+    }
+    return { path: configured, source: "config", version: await versionOf(configured) };
+  }
+  const onPath = findOnPath("ffmpeg", env);
+  if (onPath) return { path: onPath, source: "path", version: await versionOf(onPath) };
+  const bundled = ffmpegStaticPath();
+  if (bundled) return { path: bundled, source: "ffmpeg-static", version: await versionOf(bundled) };
+  throw new SpeechflowError("FFMPEG_NOT_FOUND", `ffmpeg not found on PATH nor from the ffmpeg-static package; ${INSTALL_HINT}`);
+}
+
+export interface DecodeResult {
+  /** samples delivered */
+  samples: number;
+  /** duration the container declares, if ffmpeg printed one */
+  declaredMs: number | undefined;
+}
+
+function parseDurationMs(stderr: string): number | undefined {
+  const m = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  if (!m) return undefined;
+  return Math.round((Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000);
+}
+
+function decodeFailure(stderr: string, file: string, exitCode: number | undefined): SpeechflowError {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const last = lines.filter((l) => !/^(Input|Output|Stream|Metadata|Duration|encoder|Press|\s)/.test(l)).pop() ?? lines.pop() ?? `exit code ${exitCode}`;
+  const reason = last.replace(/^file:.*?: /, "").replace(/^\[[^\]]+\] /, "");
+  if (/does not contain any stream|matches no streams|no audio/i.test(stderr)) {
+    return new SpeechflowError("MEDIA_NO_AUDIO", "no audio track", { file });
+  }
+  if (/Invalid data found|could not find codec|Failed to read frame|moov atom not found|Invalid argument|End of file/i.test(stderr)) {
+    return new SpeechflowError("MEDIA_UNREADABLE", `not a readable audio/video file (ffmpeg: ${reason})`, { file });
+  }
+  if (/Permission denied/i.test(stderr)) {
+    return new SpeechflowError("MEDIA_UNREADABLE", "permission denied", { file });
+  }
+  return new SpeechflowError("FFMPEG_FAILED", `ffmpeg failed (${reason})`, { file, retryable: true });
+}
+
+/**
+ * Streams the first audio track of `file` as 16 kHz mono float32 PCM. Blocks arrive as ffmpeg
+ * writes them; the consumer's pace back-pressures ffmpeg through the pipe, so memory stays
+ * bounded whatever the file's length.
+ */
+export async function* decodePcm(
+  ffmpegPath: string,
+  file: string,
+  options: { signal?: AbortSignal; onDeclaredDuration?: (ms: number) => void } = {},
+): AsyncGenerator<Float32Array, DecodeResult> {
+  const child = execa(
+    ffmpegPath,
+    ["-nostdin", "-hide_banner", "-nostats", "-i", `file:${file}`, "-vn", "-sn", "-dn", "-ac", "1", "-ar", String(SAMPLE_RATE), "-f", "f32le", "pipe:1"],
+    { buffer: false, stdin: "ignore", stderr: "pipe", reject: false, ...(options.signal ? { cancelSignal: options.signal } : {}) },
+  );
+  let stderr = "";
+  let declaredMs: number | undefined;
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (text: string) => {
+    // keep the head (stream info) and a bounded tail (errors)
+    stderr = stderr.length < 16384 ? stderr + text : stderr.slice(0, 8192) + stderr.slice(-8192) + text;
+    if (declaredMs === undefined) {
+      declaredMs = parseDurationMs(stderr);
+      if (declaredMs !== undefined) options.onDeclaredDuration?.(declaredMs);
+    }
+  });
+  let samples = 0;
+  let carry: Buffer | undefined;
+  try {
+    for await (const raw of child.stdout! as AsyncIterable<Buffer>) {
+      let data = carry ? Buffer.concat([carry, raw]) : raw;
+      const usable = data.length - (data.length % 4);
+      carry = usable < data.length ? Buffer.from(data.subarray(usable)) : undefined;
+      if (usable === 0) continue;
+      // copy into an aligned buffer: Buffer slices from the pool may not be 4-byte aligned
+      const block = new Float32Array(usable / 4);
+      new Uint8Array(block.buffer).set(data.subarray(0, usable));
+      data = Buffer.alloc(0);
+      samples += block.length;
+      yield block;
+    }
+  } finally {
+    if (child.exitCode === null && !child.killed) child.kill();
+  }
+  const result = await child;
+  if (options.signal?.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file });
+  if (result.exitCode !== 0) throw decodeFailure(stderr, file, result.exitCode);
+  if (samples === 0) {
+    if (/does not contain any stream|no audio|matches no streams/i.test(stderr)) throw decodeFailure(stderr, file, 0);
+    return { samples, declaredMs };
+  }
+  return { samples, declaredMs };
+}
+
+/** A file whose decoded audio is much shorter than its header declares was cut off. */
+export function truncationMessage(decodedMs: number, declaredMs: number | undefined): string | undefined {
+  if (declaredMs === undefined || declaredMs <= 0) return undefined;
+  if (declaredMs - decodedMs > 1000 && decodedMs < declaredMs * 0.9) {
+    return `truncated or damaged: decoded ${(decodedMs / 1000).toFixed(1)} s of the ${(declaredMs / 1000).toFixed(1)} s its header declares`;
+  }
+  return undefined;
+}

@@ -1,0 +1,15 @@
+import type { Transcript } from "./transcript.js";
+
+export interface JsonMetadata {
+  tool: { name: string; version: string };
+  source: { path: string; size: number; sha256: string };
+  model: { name: string; file: string };
+  language: string | null;
+  durationMs: number;
+  settings: Record<string, unknown>;
+}
+
+/** No wall-clock time or run id: a resumed run must write byte-identical files. */
+export function formatJson(transcript: Transcript, meta: JsonMetadata): string {
+  return JSON.stringify({ ...meta, language: transcript.language ?? meta.language, segments: transcript.segments }, null, 2) + "\n";
+}

@@ -1,0 +1,68 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { OutputFormat } from "../config/config-schema.js";
+import { SpeechflowError } from "../errors/speechflow-error.js";
+import { formatJson, type JsonMetadata } from "./format-json.js";
+import { formatSrt } from "./format-srt.js";
+import { formatTxt } from "./format-txt.js";
+import { formatVtt } from "./format-vtt.js";
+import type { Transcript } from "./transcript.js";
+
+export function renderFormat(format: OutputFormat, transcript: Transcript, meta: JsonMetadata, maxLineWidth: number): string {
+  switch (format) {
+    case "txt":
+      return formatTxt(transcript);
+    case "srt":
+      return formatSrt(transcript, maxLineWidth);
+    case "vtt":
+      return formatVtt(transcript, maxLineWidth);
+    case "json":
+      return formatJson(transcript, meta);
+  }
+}
+
+/** Scratch space for atomic writes: inside the output folder (same filesystem), but hidden. */
+export function tmpDirOf(outputDir: string): string {
+  return join(outputDir, ".speechflow", "tmp");
+}
+
+/**
+ * Writes every format to a temp file and renames it into place, so a reader (or a kill) never
+ * sees a half-written transcript under the output folder.
+ */
+export function writeOutputs(
+  outputDir: string,
+  outputStem: string,
+  formats: OutputFormat[],
+  render: (format: OutputFormat) => string,
+  file: string,
+): string[] {
+  const tmpDir = tmpDirOf(outputDir);
+  const written: string[] = [];
+  try {
+    mkdirSync(tmpDir, { recursive: true });
+    for (const format of formats) {
+      const target = join(outputDir, `${outputStem}.${format}`);
+      mkdirSync(dirname(target), { recursive: true });
+      const tmp = join(tmpDir, `${randomBytes(6).toString("hex")}.${format}`);
+      try {
+        writeFileSync(tmp, render(format));
+        const fd = openSync(tmp, "r");
+        fsyncSync(fd);
+        closeSync(fd);
+        renameSync(tmp, target);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+      written.push(target);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SpeechflowError("OUTPUT_WRITE_FAILED", `cannot write transcripts to ${outputDir} (${code ?? (error as Error).message})`, {
+      file,
+      retryable: code !== "ENOSPC" && code !== "EACCES" && code !== "EROFS",
+    });
+  }
+  return written;
+}

@@ -1,0 +1,37 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { SpeechflowConfig } from "../config/config-schema.js";
+import { PLANNER_VERSION } from "../chunking/chunk-planner.js";
+import type { ResolvedModel } from "../models/resolve-model.js";
+
+/**
+ * The settings that change what a file's transcript says. A file finished under another
+ * fingerprint is transcribed again; output-only settings (formats, line width) are not part of it
+ * because outputs are rendered again from the stored chunks.
+ */
+export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedModel) {
+  return {
+    model: model.identity,
+    language: config.language,
+    translate: config.translate,
+    prompt: config.prompt,
+    beamSize: config.beamSize,
+    temperatureFallback: config.temperatureFallback,
+    wordTimestamps: config.wordTimestamps,
+    maxChunkSeconds: config.maxChunkSeconds,
+    skipSilenceSeconds: config.skipSilenceSeconds,
+    silenceThresholdDb: config.silenceThresholdDb,
+    planner: PLANNER_VERSION,
+  };
+}
+
+export function settingsFingerprint(settings: ReturnType<typeof transcriptionSettings>): string {
+  return createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 32);
+}
+
+export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  const stream = createReadStream(path, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) });
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
