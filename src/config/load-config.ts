@@ -28,7 +28,9 @@ function describeIssues(error: z.ZodError, source: string): string {
       if (issue.code === "unrecognized_keys") {
         return `${source}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
       }
-      return `${source}: "${key}": ${issue.message}`;
+      const field = CONFIG_FIELDS.find((f) => f.key === key);
+      const label = source === "command line" && field ? field.flag : source === "environment" && field ? field.env : `"${key}"`;
+      return `${source}: ${label}: ${issue.message}`;
     })
     .join("; ");
 }

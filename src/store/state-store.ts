@@ -265,6 +265,10 @@ export class StateStore {
     this.db.prepare("UPDATE files SET status = 'processing', error_code = NULL, error = NULL, updated_at = ? WHERE id = ?").run(now(), fileId);
   }
 
+  markPending(fileId: number): void {
+    this.db.prepare("UPDATE files SET status = 'pending', updated_at = ? WHERE id = ?").run(now(), fileId);
+  }
+
   doneChunks(fileId: number): Map<number, DoneChunk> {
     const rows = this.db.prepare("SELECT idx, spans, result FROM chunks WHERE file_id = ? AND status = 'done' ORDER BY idx").all(fileId) as Pick<
       ChunkRow,

@@ -1,0 +1,219 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { CONFIG_FIELDS, coerceFieldValue } from "../config/config-fields.js";
+import { loadConfig } from "../config/load-config.js";
+import type { SpeechflowConfig } from "../config/config-schema.js";
+import { TOOL_VERSION } from "../core/tool-version.js";
+import { doctorReport } from "../core/doctor-report.js";
+import { ExitCode, SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
+import { readListFile } from "../inputs/scan-inputs.js";
+import { defaultDbPath, runTranscribe } from "../pipeline/run-transcribe.js";
+import { StateStore } from "../store/state-store.js";
+import { JsonReporter } from "../reporters/json-reporter.js";
+import { PlainReporter } from "../reporters/plain-reporter.js";
+import { ProgressReporter } from "../reporters/progress-reporter.js";
+import { SilentReporter, type Reporter } from "../reporters/reporter.js";
+import { terminalChalk } from "../reporters/terminal-style.js";
+
+const SHORT_FLAGS: Partial<Record<keyof SpeechflowConfig, string>> = {
+  output: "-o",
+  model: "-m",
+  formats: "-f",
+  language: "-l",
+  workers: "-w",
+  threads: "-t",
+};
+
+const EXAMPLES = `
+Examples:
+  $ speechflow transcribe ./recordings -o ./transcripts
+  $ speechflow transcribe "talks/**/*.mp4" --model ./models/ggml-small.bin --language de
+  $ find /data -name '*.wav' | speechflow transcribe --from-list - --formats txt,json
+  $ speechflow transcribe ./podcasts --workers 2 --threads 2 --word-timestamps --json > events.ndjson
+  $ speechflow status -o ./transcripts
+
+Exit codes:
+  0    every input was transcribed (or was already up to date)
+  1    fatal error (no ffmpeg, model missing or unloadable, state database unusable)
+  2    usage or configuration error
+  3    the run finished but some inputs failed (each is listed with its cause)
+  130  interrupted (Ctrl-C); 143 on SIGTERM. Run the same command again to resume.
+`;
+
+function addConfigOptions(command: Command): void {
+  for (const field of CONFIG_FIELDS) {
+    const short = SHORT_FLAGS[field.key];
+    const flags = `${short ? short + ", " : ""}${field.flag}`;
+    const described = `${field.description} (default: ${JSON.stringify(field.defaultValue)})`;
+    if (field.kind === "boolean") {
+      command.addOption(new Option(flags, field.description));
+      command.addOption(new Option(`--no-${field.flag.slice(2)}`, `Turn off ${field.flag}`).hideHelp());
+    } else if (field.key === "include" || field.key === "exclude") {
+      command.addOption(
+        new Option(`${flags} <glob>`, `${field.description} (repeatable)`).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+      );
+    } else {
+      const placeholder = field.kind === "number" ? "<n>" : field.kind === "array" ? "<list>" : "<value>";
+      const option = new Option(`${flags} ${placeholder}`, described);
+      if (field.choices && field.kind === "enum") option.choices(field.choices);
+      command.addOption(option);
+    }
+  }
+}
+
+/** Commander's camelCased option values -> typed config values (still unvalidated). */
+function flagsFromOptions(options: Record<string, unknown>): Partial<Record<keyof SpeechflowConfig, unknown>> {
+  const flags: Partial<Record<keyof SpeechflowConfig, unknown>> = {};
+  for (const field of CONFIG_FIELDS) {
+    const value = options[field.key];
+    if (value === undefined) continue;
+    flags[field.key] = typeof value === "boolean" ? value : coerceFieldValue(field, value as string | string[]);
+  }
+  if (options.json === true) flags.reporter = "json";
+  if (options.quiet === true) flags.reporter = "silent";
+  return flags;
+}
+
+function pickReporter(config: SpeechflowConfig, env: NodeJS.ProcessEnv): Reporter {
+  const chalk = terminalChalk(process.stderr, env);
+  const mode = config.reporter === "auto" ? (process.stderr.isTTY ? "progress" : "plain") : config.reporter;
+  if (mode === "json") return new JsonReporter(process.stdout);
+  if (mode === "silent") return new SilentReporter();
+  if (mode === "progress") return new ProgressReporter(process.stderr, chalk);
+  return new PlainReporter(process.stderr, chalk);
+}
+
+class ExitRequest extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
+  const program = new Command();
+  program
+    .name("speechflow")
+    .description("Batch speech transcription on whisper.cpp: folders of audio and video in, transcripts out. Resumes where it stopped.")
+    .version(TOOL_VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXAMPLES)
+    .exitOverride();
+
+  const transcribe = program
+    .command("transcribe")
+    .description("Transcribe files, folders (recursively), globs and --from-list entries into txt/srt/vtt/json")
+    .argument("[inputs...]", "files, directories or globs")
+    .option("-c, --config <path>", "config file (default: searched from the current directory: speechflow.config.json, .speechflowrc, package.json#speechflow, ...)")
+    .option("--from-list <file>", "read inputs from a file, one per line ('-' = stdin)")
+    .option("--json", "NDJSON events on stdout (same as --reporter json)")
+    .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .addHelpText("after", EXAMPLES)
+    .exitOverride();
+  addConfigOptions(transcribe);
+  transcribe.action(async (inputs: string[], options: Record<string, unknown>) => {
+    const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: flagsFromOptions(options), env });
+    const listEntries = options.fromList ? await readListFile(options.fromList as string, cwd) : [];
+    if (inputs.length === 0 && listEntries.length === 0 && !options.fromList) {
+      throw new SpeechflowError("USAGE", "no inputs: give files, folders or globs, or --from-list FILE");
+    }
+    const reporter = pickReporter(config, env);
+    const controller = new AbortController();
+    let signalName: NodeJS.Signals | undefined;
+    const onSignal = (name: NodeJS.Signals) => {
+      if (signalName) {
+        reporter.close();
+        process.stderr.write("speechflow: stopped at once; finished chunks are saved\n");
+        process.exit(name === "SIGTERM" ? 143 : ExitCode.interrupted);
+      }
+      signalName = name;
+      if (config.reporter !== "json") process.stderr.write(`\nspeechflow: stopping after the chunks in progress (${name} again to quit now)\n`);
+      controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const summary = await runTranscribe({ inputs, listEntries, cwd, env }, { config, emit: (e) => reporter.onEvent(e), signal: controller.signal });
+      if (summary.status === "interrupted") throw new ExitRequest(signalName === "SIGTERM" ? 143 : ExitCode.interrupted);
+      if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+    } finally {
+      reporter.close();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
+
+  program
+    .command("status")
+    .description("Show what is done, pending and failed in a state database")
+    .option("-o, --output <dir>", "output folder whose state to show", "transcripts")
+    .option("--db <path>", "state database (default: <output>/.speechflow/state.sqlite)")
+    .option("--json", "print JSON")
+    .exitOverride()
+    .action((options: { output: string; db?: string; json?: boolean }) => {
+      const dbPath = options.db ? resolve(cwd, options.db) : defaultDbPath(resolve(cwd, options.output));
+      if (!existsSync(dbPath)) throw new SpeechflowError("USAGE", `no state database at ${dbPath}: nothing has been transcribed into that output folder yet (or pass --db)`);
+      const store = StateStore.open(dbPath);
+      const summary = store.summary();
+      store.close();
+      if (options.json) {
+        process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+        return;
+      }
+      const f = summary.files;
+      const lines = [
+        `state: ${summary.db}`,
+        `files: ${f.total} total, ${f.done} done, ${f.pending + f.processing} pending, ${f.failed} failed`,
+        `chunks: ${summary.chunks.done} done, ${summary.chunks.pending} pending, ${summary.chunks.failed} failed`,
+        `audio transcribed: ${(summary.audioMsDone / 60000).toFixed(1)} min`,
+        summary.lastRun ? `last run: #${summary.lastRun.id} ${summary.lastRun.status}, started ${summary.lastRun.startedAt}` : "last run: none",
+        ...summary.failures.map((x) => `  ✗ ${x.path}: ${x.error} [${x.code}]`),
+      ];
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+
+  program
+    .command("doctor")
+    .description("Check ffmpeg, the whisper.cpp build, models and the state database")
+    .option("-o, --output <dir>", "output folder (for the database path)", "transcripts")
+    .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
+    .option("--json", "print JSON")
+    .exitOverride()
+    .action(async (options: { output: string; ffmpeg?: string; json?: boolean }) => {
+      const report = await doctorReport({ cwd, ffmpeg: options.ffmpeg ?? env.SPEECHFLOW_FFMPEG ?? "", dbPath: defaultDbPath(resolve(cwd, options.output)), env });
+      if (options.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      else {
+        const chalk = terminalChalk(process.stdout, env);
+        const lines = [
+          `speechflow ${report.version} on Node ${report.node}`,
+          ...report.checks.map((c) => `${c.ok ? chalk.green("✓") : chalk.red("✗")} ${c.name}: ${c.detail}`),
+          ...report.models.map((m) => `    ${m.path} (${(m.sizeBytes / 1e6).toFixed(1)} MB)`),
+          `  cpu: ${report.cpu.count} × ${report.cpu.model}; SIMD: ${report.cpu.simd.join(" ") || "none detected"}`,
+        ];
+        process.stdout.write(lines.join("\n") + "\n");
+      }
+      const essential = report.checks.filter((c) => c.name === "ffmpeg" || c.name === "whisper.cpp engine");
+      if (essential.some((c) => !c.ok)) throw new ExitRequest(ExitCode.fatal);
+    });
+
+  return program;
+}
+
+/** Parses argv, runs the command, and returns the exit code: the only place that decides it. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<number> {
+  const program = buildProgram(env, cwd);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof ExitRequest) return error.code;
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    const e = toSpeechflowError(error);
+    process.stderr.write(`speechflow: error: ${e.file ? e.file + ": " : ""}${e.message}\n`);
+    if (e.code === "INTERNAL" && env.SPEECHFLOW_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return e.exitCode;
+  }
+}

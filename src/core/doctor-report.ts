@@ -1,0 +1,92 @@
+import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
+import { modelSearchDirs } from "../models/resolve-model.js";
+import { toSpeechflowError } from "../errors/speechflow-error.js";
+import { TOOL_VERSION } from "./tool-version.js";
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorReport {
+  version: string;
+  node: string;
+  checks: DoctorCheck[];
+  models: { path: string; sizeBytes: number }[];
+  cpu: { count: number; model: string; simd: string[] };
+}
+
+/** What `scripts/build-engine.mjs` recorded about the installed whisper.cpp build. */
+export function engineBuildInfo(): { mode: string; flags?: string; addon: string } | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const dir = dirname(require.resolve("smart-whisper/package.json"));
+    const infoPath = join(dir, "build", "speechflow-engine.json");
+    const addon = join(dir, "build", "Release", "smart-whisper.node");
+    if (!existsSync(infoPath)) return existsSync(addon) ? { mode: "default (node-gyp, no SIMD flags)", addon } : undefined;
+    return { ...(JSON.parse(readFileSync(infoPath, "utf8")) as { mode: string; flags?: string }), addon };
+  } catch {
+    return undefined;
+  }
+}
+
+function simdFlags(): string[] {
+  try {
+    const flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.split(/\s+/) ?? [];
+    return ["sse3", "ssse3", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vnni", "amx_tile"].filter((f) => flags.includes(f));
+  } catch {
+    return [];
+  }
+}
+
+export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPath: string; env?: NodeJS.ProcessEnv }): Promise<DoctorReport> {
+  const env = options.env ?? process.env;
+  const checks: DoctorCheck[] = [];
+  try {
+    const ff = await resolveFfmpeg(options.ffmpeg, env);
+    checks.push({ name: "ffmpeg", ok: true, detail: `${ff.version} at ${ff.path} (from ${ff.source})` });
+  } catch (error) {
+    checks.push({ name: "ffmpeg", ok: false, detail: toSpeechflowError(error).message });
+  }
+  const engine = engineBuildInfo();
+  let addonOk = false;
+  let addonDetail = "smart-whisper is not installed";
+  if (engine) {
+    try {
+      createRequire(import.meta.url)("smart-whisper");
+      addonOk = true;
+      addonDetail = `${engine.mode}${engine.flags ? ` [${engine.flags}]` : ""}`;
+    } catch (error) {
+      addonDetail = `the whisper.cpp addon does not load: ${(error as Error).message.split("\n")[0]}; run npm rebuild smart-whisper`;
+    }
+  }
+  checks.push({ name: "whisper.cpp engine", ok: addonOk, detail: addonDetail });
+  const models: DoctorReport["models"] = [];
+  for (const dir of modelSearchDirs(options.cwd, env)) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith(".bin"));
+    } catch {
+      continue;
+    }
+    for (const name of names) models.push({ path: join(dir, name), sizeBytes: statSync(join(dir, name)).size });
+  }
+  checks.push({
+    name: "models",
+    ok: models.length > 0,
+    detail: models.length > 0 ? `${models.length} found` : `none in ${modelSearchDirs(options.cwd, env).join(", ")}`,
+  });
+  checks.push({ name: "state database", ok: true, detail: `${options.dbPath}${existsSync(options.dbPath) ? "" : " (not created yet)"}` });
+  return {
+    version: TOOL_VERSION,
+    node: process.version,
+    checks,
+    models,
+    cpu: { count: availableParallelism(), model: cpus()[0]?.model ?? "unknown", simd: simdFlags() },
+  };
+}

@@ -1,0 +1,296 @@
+import { existsSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import PQueue from "p-queue";
+import type { RunContext } from "../core/run-context.js";
+import type { FailureInfo } from "../core/events.js";
+import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
+import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
+import { scanInputs, type MediaInput } from "../inputs/scan-inputs.js";
+import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage, type DecodeResult } from "../media/ffmpeg-gateway.js";
+import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
+import { WorkerPool } from "../engine/worker-pool.js";
+import { planWorkers, threadsPerJob } from "../engine/devices.js";
+import type { EngineParams } from "../engine/worker-protocol.js";
+import { resolveModel } from "../models/resolve-model.js";
+import { StateStore, type FileRow } from "../store/state-store.js";
+import { assembleTranscript } from "../outputs/transcript.js";
+import { renderFormat, tmpDirOf, writeOutputs } from "../outputs/write-outputs.js";
+import type { JsonMetadata } from "../outputs/format-json.js";
+import { hashFile, settingsFingerprint, transcriptionSettings } from "./settings-fingerprint.js";
+
+export interface TranscribeRequest {
+  inputs: string[];
+  listEntries?: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunSummary {
+  status: "completed" | "interrupted";
+  files: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  audioMs: number;
+  elapsedMs: number;
+  failures: FailureInfo[];
+}
+
+type FileOutcome = "done" | "skipped" | "failed" | "interrupted";
+type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: string };
+
+export function defaultDbPath(outputDir: string): string {
+  return join(outputDir, ".speechflow", "state.sqlite");
+}
+
+const spansEqual = (a: Span[], b: Span[]) => a.length === b.length && a.every((s, i) => s.start === b[i]!.start && s.end === b[i]!.end);
+const clock = (ms: number) => {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+};
+
+/**
+ * The transcribe pipeline: inputs -> media (ffmpeg) -> chunking -> engine -> store -> outputs.
+ * Emits lifecycle events and returns totals; it never prints and never exits the process.
+ */
+export async function runTranscribe(request: TranscribeRequest, ctx: RunContext): Promise<RunSummary> {
+  const started = Date.now();
+  const { config, emit, signal } = ctx;
+  const env = request.env ?? process.env;
+  const outputDir = resolve(request.cwd, config.output);
+  const dbPath = config.db ? resolve(request.cwd, config.db) : defaultDbPath(outputDir);
+
+  const ffmpeg = await resolveFfmpeg(config.ffmpeg, env);
+  const model = resolveModel(config.model, request.cwd, env);
+  const scan = await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: request.cwd, skipDirs: [outputDir] }, ctx);
+
+  const store = StateStore.open(dbPath);
+  const settings = transcriptionSettings(config, model);
+  const fingerprint = settingsFingerprint(settings);
+  const runId = store.beginRun(TOOL_VERSION, { ...settings, model: model.name, formats: config.formats });
+  rmSync(tmpDirOf(outputDir), { recursive: true, force: true });
+
+  const slots = planWorkers(config.device, config.workers);
+  const threads = threadsPerJob(config.threads, slots.length * config.jobsPerWorker);
+  emit({ type: "run-start", runId, inputs: scan.media.length + scan.problems.length, model: model.path, workers: slots.length, threads, db: dbPath, output: outputDir });
+
+  const failures: FailureInfo[] = [];
+  const fail = (file: string, error: SpeechflowError) => {
+    const info = { file, code: error.code, message: error.message };
+    failures.push(info);
+    emit({ type: "file-failed", ...info });
+  };
+  for (const problem of scan.problems) fail(problem.input, new SpeechflowError(problem.code, problem.message, { file: problem.input }));
+
+  let pool: WorkerPool | undefined;
+  let poolStarting: Promise<WorkerPool> | undefined;
+  const getPool = (): Promise<WorkerPool> => {
+    poolStarting ??= (async () => {
+      const p = new WorkerPool({ modelPath: model.path, slots, jobsPerWorker: config.jobsPerWorker, emit, env });
+      const loadMs = await p.start();
+      pool = p;
+      emit({ type: "engine-ready", workers: p.size, loadMs, device: p.devices });
+      return p;
+    })();
+    return poolStarting;
+  };
+
+  const params: EngineParams = {
+    language: config.language,
+    translate: config.translate,
+    prompt: config.prompt,
+    beamSize: config.beamSize,
+    temperatureFallback: config.temperatureFallback,
+    wordTimestamps: config.wordTimestamps,
+    threads,
+  };
+  const meta = (row: FileRow, durationMs: number, language: string | null): JsonMetadata => ({
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    source: { path: row.rel_path, size: row.size, sha256: row.content_hash },
+    model: { name: model.name, file: model.path.split("/").pop() ?? model.path },
+    language,
+    durationMs,
+    settings: { ...settings, model: model.name },
+  });
+
+  const render = (row: FileRow): string[] => {
+    const chunks = [...store.doneChunks(row.id).values()].sort((a, b) => a.idx - b.idx);
+    const transcript = assembleTranscript(chunks, { sampleRate: SAMPLE_RATE, words: config.wordTimestamps });
+    const durationMs = row.duration_ms ?? 0;
+    const outputs = writeOutputs(outputDir, row.output_stem, config.formats, (format) => renderFormat(format, transcript, meta(row, durationMs, transcript.language), config.maxLineWidth), row.path);
+    store.finishFile(row.id, { durationMs, chunkCount: chunks.length, language: transcript.language, outputs });
+    return outputs;
+  };
+
+  let audioMs = 0;
+
+  const transcribeChunk = async (row: FileRow, chunk: PlannedChunk): Promise<ChunkOutcome> => {
+    const chunkAudioMs = Math.round((chunk.pcm.length * 1000) / SAMPLE_RATE);
+    let attempts = store.chunkAttempts(row.id, chunk.index);
+    for (;;) {
+      if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
+      try {
+        const engine = await getPool();
+        const result = await engine.run({ label: `${row.path}#${chunk.index}`, pcm: chunk.pcm, params }, signal);
+        store.commitChunk(row.id, chunk.index, chunk.spans, chunkAudioMs, result.segments, result.elapsedMs);
+        emit({ type: "chunk-done", file: row.path, index: chunk.index, audioMs: chunkAudioMs, elapsedMs: result.elapsedMs });
+        return { ok: true };
+      } catch (raw) {
+        if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
+        const error = toSpeechflowError(raw);
+        if (error.code === "MODEL_INVALID") throw error;
+        const final = !error.retryable || attempts + 1 >= config.maxAttempts;
+        attempts = store.recordChunkFailure(row.id, chunk.index, chunk.spans, chunkAudioMs, error.message, final);
+        if (final) {
+          const at = chunk.spans[0]!.start / (SAMPLE_RATE / 1000);
+          const end = chunk.spans[chunk.spans.length - 1]!.end / (SAMPLE_RATE / 1000);
+          return { ok: false, interrupted: false, message: `chunk ${chunk.index} (${clock(at)}-${clock(end)}) failed after ${attempts} attempt${attempts > 1 ? "s" : ""}: ${error.message}` };
+        }
+        emit({ type: "chunk-retry", file: row.path, index: chunk.index, attempt: attempts + 1, message: error.message });
+      }
+    }
+  };
+
+  const outputsPresent = (row: FileRow) => config.formats.every((f) => existsSync(join(outputDir, `${row.output_stem}.${f}`)));
+
+  const processFile = async (media: MediaInput): Promise<FileOutcome> => {
+    if (signal.aborted) return "interrupted";
+    const fileStarted = Date.now();
+    const info = statSync(media.path, { throwIfNoEntry: false });
+    if (!info) throw new SpeechflowError("INPUT_NOT_FOUND", "file disappeared before it was read", { file: media.path });
+    if (!info.isFile()) throw new SpeechflowError("MEDIA_UNREADABLE", "not a regular file", { file: media.path });
+    if (info.size === 0) throw new SpeechflowError("MEDIA_EMPTY", "empty file (0 bytes)", { file: media.path });
+
+    const previous = store.getFile(media.path);
+    const unchangedByStat =
+      previous?.status === "done" && previous.fingerprint === fingerprint && previous.size === info.size && previous.mtime_ms === info.mtimeMs && previous.output_stem === media.outputStem;
+    if (unchangedByStat && outputsPresent(previous)) {
+      emit({ type: "file-skipped", file: media.path, reason: "unchanged" });
+      return "skipped";
+    }
+    const contentHash = await hashFile(media.path, signal);
+    const { row, reset } = store.prepareFile({ ...media, size: info.size, mtimeMs: info.mtimeMs, contentHash, fingerprint, runId });
+    if (!reset && row.status === "done") {
+      if (outputsPresent(row)) {
+        emit({ type: "file-skipped", file: media.path, reason: "unchanged" });
+        return "skipped";
+      }
+      // transcribed before; only output files are missing (deleted, or a new format asked for)
+      const outputs = render(row);
+      emit({ type: "file-done", file: media.path, durationMs: row.duration_ms ?? 0, chunks: row.chunk_count ?? 0, outputs, elapsedMs: Date.now() - fileStarted });
+      return "done";
+    }
+
+    store.resetFailedChunks(row.id);
+    store.markProcessing(row.id);
+    const done = store.doneChunks(row.id);
+    emit({ type: "file-start", file: media.path, relPath: media.relPath, resumedChunks: done.size });
+
+    const planner = new ChunkPlanner({
+      maxChunkSeconds: config.maxChunkSeconds,
+      skipSilenceSeconds: config.skipSilenceSeconds,
+      silenceThresholdDb: config.silenceThresholdDb,
+    });
+    const pending: Promise<ChunkOutcome>[] = [];
+    let chunkCount = 0;
+    const handle = async (chunk: PlannedChunk) => {
+      chunkCount++;
+      const previousResult = done.get(chunk.index);
+      if (previousResult && spansEqual(previousResult.spans, chunk.spans)) return;
+      const engine = await getPool();
+      // pace decoding to the engine: never more than a couple of chunks waiting per slot
+      await engine.waitForBacklogBelow(slots.length * config.jobsPerWorker * 2);
+      const outcome = transcribeChunk(row, chunk);
+      pending.push(outcome);
+    };
+
+    let decoded: DecodeResult | undefined;
+    let decodeError: SpeechflowError | undefined;
+    try {
+      const stream = decodePcm(ffmpeg.path, media.path, {
+        signal,
+        onDeclaredDuration: (ms) => emit({ type: "file-duration", file: media.path, durationMs: ms }),
+      });
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) {
+          decoded = next.value;
+          break;
+        }
+        for (const chunk of planner.push(next.value)) await handle(chunk);
+        if (signal.aborted) break;
+      }
+      if (!signal.aborted) for (const chunk of planner.finish()) await handle(chunk);
+    } catch (error) {
+      decodeError = toSpeechflowError(error);
+    }
+    // chunks already handed to the engine finish (and are committed) whatever happened to decoding
+    const outcomes = await Promise.all(pending);
+    if (signal.aborted || decodeError?.code === "INTERRUPTED" || outcomes.some((o) => !o.ok && o.interrupted)) {
+      return "interrupted";
+    }
+    if (decodeError) throw new SpeechflowError(decodeError.code, decodeError.message, { file: media.path, retryable: decodeError.retryable });
+    const durationMs = Math.round(((decoded?.samples ?? 0) * 1000) / SAMPLE_RATE);
+    store.setDuration(row.id, durationMs);
+    const truncated = truncationMessage(durationMs, decoded?.declaredMs);
+    if (truncated) throw new SpeechflowError("MEDIA_UNREADABLE", truncated, { file: media.path });
+    const failedChunk = outcomes.find((o): o is Extract<ChunkOutcome, { ok: false }> => !o.ok);
+    if (failedChunk) throw new SpeechflowError("CHUNK_FAILED", failedChunk.message, { file: media.path });
+
+    const outputs = render({ ...row, duration_ms: durationMs });
+    audioMs += durationMs;
+    emit({ type: "file-done", file: media.path, durationMs, chunks: chunkCount, outputs, elapsedMs: Date.now() - fileStarted });
+    return "done";
+  };
+
+  const counts = { done: 0, skipped: 0, failed: 0, interrupted: 0 };
+  let fatal: unknown;
+  // a few files in flight at once: the next file decodes while the engine works on the previous
+  const files = new PQueue({ concurrency: slots.length * config.jobsPerWorker + 1 });
+  try {
+    await Promise.all(
+      scan.media.map((media) =>
+        files.add(async () => {
+          if (fatal !== undefined) return;
+          try {
+            const outcome = await processFile(media);
+            counts[outcome]++;
+            if (outcome === "interrupted") {
+              const row = store.getFile(media.path);
+              if (row && row.status === "processing") store.markPending(row.id);
+            }
+          } catch (raw) {
+            const error = toSpeechflowError(raw);
+            if (error.code === "MODEL_INVALID" || error.code === "STATE_DB_INVALID") {
+              fatal ??= error;
+              return;
+            }
+            counts.failed++;
+            const row = store.getFile(media.path);
+            if (row) store.failFile(row.id, error.code, error.message);
+            fail(media.path, error);
+          }
+        }),
+      ),
+    );
+  } finally {
+    await pool?.close();
+    if (!pool && poolStarting) await poolStarting.then((p) => p.close()).catch(() => undefined);
+  }
+  const interrupted = signal.aborted || counts.interrupted > 0;
+  const summary: RunSummary = {
+    status: interrupted ? "interrupted" : "completed",
+    files: scan.media.length + scan.problems.length,
+    done: counts.done,
+    skipped: counts.skipped,
+    failed: counts.failed + scan.problems.length,
+    audioMs,
+    elapsedMs: Date.now() - started,
+    failures,
+  };
+  store.endRun(runId, fatal !== undefined ? "failed" : summary.status, { ...summary });
+  store.close();
+  if (fatal !== undefined) throw fatal;
+  emit({ type: "run-end", ...summary });
+  return summary;
+}

@@ -1,0 +1,66 @@
+import type { ChalkInstance } from "chalk";
+import type { SpeechflowEvent } from "../core/events.js";
+import type { Reporter } from "./reporter.js";
+import { RunStats, formatDuration } from "./run-stats.js";
+import { summaryLines } from "./summary-lines.js";
+
+/** For logs and cron: one line per finished file, a status line every `intervalMs`, on stderr. */
+export class PlainReporter implements Reporter {
+  private stats = new RunStats();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly chalk: ChalkInstance,
+    private readonly intervalMs = 10000,
+  ) {}
+
+  private line(text: string): void {
+    this.out.write(text + "\n");
+  }
+
+  onEvent(event: SpeechflowEvent): void {
+    this.stats.update(event);
+    const c = this.chalk;
+    switch (event.type) {
+      case "run-start":
+        this.line(`speechflow: ${event.inputs} input file(s), model ${event.model}, ${event.workers} worker(s) x ${event.threads} thread(s)`);
+        this.timer = setInterval(() => this.progress(), this.intervalMs);
+        this.timer.unref();
+        break;
+      case "file-done":
+        this.line(`${c.green("✓")} ${event.file} (${formatDuration(event.durationMs)} audio, ${event.chunks} chunk(s), ${formatDuration(event.elapsedMs)})`);
+        break;
+      case "file-failed":
+        this.line(`${c.red("✗")} ${event.file}: ${event.message}`);
+        break;
+      case "chunk-retry":
+        this.line(`${c.yellow("!")} ${event.file}: chunk ${event.index} will be retried (attempt ${event.attempt}): ${event.message}`);
+        break;
+      case "worker-exit":
+        this.line(`${c.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried`);
+        break;
+      case "warning":
+        this.line(`${c.yellow("!")} ${event.file ? event.file + ": " : ""}${event.message}`);
+        break;
+      case "run-end":
+        for (const l of summaryLines(event, c)) this.line(l);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private progress(): void {
+    const s = this.stats;
+    const eta = s.etaMs;
+    this.line(
+      `… ${s.finishedFiles}/${s.totalFiles} files, ${(s.audioDoneMs / 60000).toFixed(1)} min audio, ${s.speed.toFixed(1)}x realtime` +
+        (eta !== undefined ? `, ETA ${formatDuration(eta)}` : ""),
+    );
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,80 @@
+import cliProgress from "cli-progress";
+import type { ChalkInstance } from "chalk";
+import type { SpeechflowEvent } from "../core/events.js";
+import type { Reporter } from "./reporter.js";
+import { RunStats, formatDuration } from "./run-stats.js";
+import { summaryLines } from "./summary-lines.js";
+
+/** Progress bar on a TTY: files, audio minutes done, x-realtime, ETA; failures printed above it. */
+export class ProgressReporter implements Reporter {
+  private stats = new RunStats();
+  private multibar: cliProgress.MultiBar;
+  private bar: cliProgress.SingleBar | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly chalk: ChalkInstance,
+  ) {
+    this.multibar = new cliProgress.MultiBar(
+      {
+        stream: out,
+        format: "{bar} {files} files | {audio} min audio | {speed}x | ETA {etaText}",
+        hideCursor: true,
+        clearOnComplete: true,
+        barsize: 24,
+        noTTYOutput: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  private payload() {
+    const s = this.stats;
+    const eta = s.etaMs;
+    return {
+      files: `${s.finishedFiles}/${s.totalFiles}`,
+      audio: (s.audioDoneMs / 60000).toFixed(1),
+      speed: s.speed.toFixed(1),
+      etaText: eta === undefined ? "--" : formatDuration(eta),
+    };
+  }
+
+  private log(text: string): void {
+    this.multibar.log(text + "\n");
+  }
+
+  onEvent(event: SpeechflowEvent): void {
+    this.stats.update(event);
+    const c = this.chalk;
+    switch (event.type) {
+      case "run-start":
+        this.bar = this.multibar.create(Math.max(1, event.inputs), 0, this.payload());
+        this.timer = setInterval(() => this.bar?.update(this.stats.finishedFiles, this.payload()), 1000);
+        this.timer.unref();
+        break;
+      case "file-failed":
+        this.log(`${c.red("✗")} ${event.file}: ${event.message}`);
+        break;
+      case "worker-exit":
+        this.log(`${c.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) will be retried`);
+        break;
+      case "warning":
+        this.log(`${c.yellow("!")} ${event.file ? event.file + ": " : ""}${event.message}`);
+        break;
+      case "run-end":
+        this.close();
+        for (const l of summaryLines(event, c)) this.out.write(l + "\n");
+        return;
+      default:
+        break;
+    }
+    this.bar?.update(this.stats.finishedFiles, this.payload());
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.multibar.stop();
+  }
+}
