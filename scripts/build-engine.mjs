@@ -1,1 +1,154 @@
-console.log("engine build placeholder")
+#!/usr/bin/env node
+// Rebuilds smart-whisper's whisper.cpp for this machine (runs as speechflow's postinstall).
+//
+// smart-whisper's own install compiles whisper.cpp with node-gyp and no SIMD flags, which is
+// several times slower than whisper.cpp's own build. We build libwhisper.a with the Makefile that
+// ships inside the package (-march=native, OpenMP) and relink the addon against it (smart-whisper's
+// "BYOL"). If that fails we try node-gyp with -march=native, and finally leave or restore the
+// portable build. It never fails the install: `speechflow doctor` reports what was built.
+//
+// SPEECHFLOW_ENGINE_BUILD selects the mode:
+//   native (default)  BYOL libwhisper.a, host SIMD + OpenMP
+//   march             node-gyp build with CFLAGS/CXXFLAGS=-march=native
+//   portable          smart-whisper's default build (for binaries copied to other machines)
+//   cuda              BYOL libwhisper.a built with GGML_CUDA=1 (needs nvcc and the CUDA libraries)
+//   skip              do nothing
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const log = (msg) => process.stderr.write(`speechflow engine: ${msg}\n`);
+
+let swDir;
+try {
+  swDir = dirname(require.resolve("smart-whisper/package.json"));
+} catch {
+  log("smart-whisper is not installed; nothing to build");
+  process.exit(0);
+}
+
+const requested = (process.env.SPEECHFLOW_ENGINE_BUILD || "native").toLowerCase();
+if (requested === "skip") process.exit(0);
+
+const swVersion = JSON.parse(readFileSync(join(swDir, "package.json"), "utf8")).version;
+const infoPath = join(swDir, "build", "speechflow-engine.json");
+const addonPath = join(swDir, "build", "Release", "smart-whisper.node");
+const whisperDir = join(swDir, "whisper.cpp");
+const jobs = String(Math.max(1, availableParallelism()));
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}` };
+
+function nodeGypPath() {
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  const candidates = [
+    join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    join(dirname(process.execPath), "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+  ];
+  return candidates.find((c) => existsSync(c));
+}
+
+function run(cmd, args, env, cwd) {
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 64 << 20 });
+  const ok = result.status === 0;
+  if (!ok) {
+    const tail = `${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
+    log(`${cmd} ${args.join(" ")} failed (${result.error?.message ?? "exit " + result.status}):\n${tail}`);
+  }
+  return { ok, ms: Date.now() - started };
+}
+
+function addonLoads() {
+  const probe = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(swDir)})`], { encoding: "utf8" });
+  if (probe.status !== 0) log(`the rebuilt addon does not load: ${(probe.stderr || "").trim().split("\n").slice(-3).join(" ")}`);
+  return probe.status === 0;
+}
+
+function gyp(env) {
+  const nodeGyp = nodeGypPath();
+  if (!nodeGyp) {
+    log("node-gyp not found (run this through npm: npm rebuild speechflow)");
+    return false;
+  }
+  const args = [nodeGyp, "rebuild"];
+  if (process.env.npm_config_nodedir) args.push(`--nodedir=${process.env.npm_config_nodedir}`);
+  return run(process.execPath, args, env, swDir).ok && addonLoads();
+}
+
+function cleanObjects() {
+  for (const dir of ["src", join("ggml", "src"), join("ggml", "src", "ggml-cuda")]) {
+    const abs = join(whisperDir, dir);
+    if (!existsSync(abs)) continue;
+    for (const f of readdirSync(abs)) if (f.endsWith(".o")) rmSync(join(abs, f));
+  }
+  rmSync(join(whisperDir, "libwhisper.a"), { force: true });
+}
+
+function byol(cuda) {
+  if (process.platform !== "linux") {
+    log("the BYOL build is scripted for Linux only; keeping smart-whisper's own build");
+    return false;
+  }
+  // the Makefile includes scripts/get-flags.mk, which the npm package does not ship
+  mkdirSync(join(whisperDir, "scripts"), { recursive: true });
+  if (!existsSync(join(whisperDir, "scripts", "get-flags.mk"))) writeFileSync(join(whisperDir, "scripts", "get-flags.mk"), "");
+  cleanObjects();
+  const makeEnv = cuda ? { GGML_CUDA: "1" } : {};
+  const made = run("make", ["-C", whisperDir, `-j${jobs}`, "libwhisper.a"], makeEnv, swDir);
+  if (!made.ok) return false;
+  const cudaLibs = cuda
+    ? " -L/usr/local/cuda/lib64 -L/usr/local/cuda/targets/x86_64-linux/lib -L/opt/cuda/lib64 -lcuda -lcublas -lcudart -lcublasLt -lculibos -lpthread -ldl -lrt"
+    : "";
+  return gyp({ BYOL: `${join(whisperDir, "libwhisper.a")} -fopenmp${cudaLibs}` });
+}
+
+function record(mode, flags, ms) {
+  mkdirSync(dirname(infoPath), { recursive: true });
+  writeFileSync(infoPath, JSON.stringify({ ...key, mode, flags, buildMs: ms, builtAt: new Date().toISOString() }, null, 2) + "\n");
+  log(`built ${mode} (${flags}) in ${(ms / 1000).toFixed(1)} s`);
+}
+
+if (existsSync(infoPath) && existsSync(addonPath)) {
+  const info = JSON.parse(readFileSync(infoPath, "utf8"));
+  const same = info.smartWhisper === key.smartWhisper && info.abi === key.abi && info.platform === key.platform;
+  if (same && info.requested === requested && addonLoads()) {
+    log(`already built (${info.mode}); set SPEECHFLOW_ENGINE_BUILD and run npm rebuild speechflow to change it`);
+    process.exit(0);
+  }
+}
+
+const started = Date.now();
+const attempts = {
+  native: [
+    ["native", "BYOL libwhisper.a, -march=native, OpenMP", () => byol(false)],
+    ["march", "node-gyp, -march=native", () => gyp({ CFLAGS: "-O3 -march=native", CXXFLAGS: "-O3 -march=native" })],
+  ],
+  march: [["march", "node-gyp, -march=native", () => gyp({ CFLAGS: "-O3 -march=native", CXXFLAGS: "-O3 -march=native" })]],
+  cuda: [["cuda", "BYOL libwhisper.a, GGML_CUDA, OpenMP", () => byol(true)]],
+  portable: [],
+}[requested];
+if (!attempts) {
+  log(`unknown SPEECHFLOW_ENGINE_BUILD=${requested} (native, march, portable, cuda, skip)`);
+  process.exit(0);
+}
+
+for (const [mode, flags, build] of attempts) {
+  log(`building whisper.cpp: ${flags} ...`);
+  if (build()) {
+    record(mode, flags, Date.now() - started);
+    const info = JSON.parse(readFileSync(infoPath, "utf8"));
+    writeFileSync(infoPath, JSON.stringify({ ...info, requested }, null, 2) + "\n");
+    process.exit(0);
+  }
+}
+// nothing faster worked (or portable was asked for): make sure the portable addon is in place
+if (requested !== "portable" || !existsSync(addonPath) || !addonLoads()) {
+  if (!gyp({})) {
+    log("could not build the whisper.cpp addon at all; `speechflow doctor` shows the state");
+    process.exit(0);
+  }
+}
+record("portable", "node-gyp defaults, no SIMD flags", Date.now() - started);
+writeFileSync(infoPath, JSON.stringify({ ...JSON.parse(readFileSync(infoPath, "utf8")), requested }, null, 2) + "\n");

@@ -28,7 +28,7 @@ function describeIssues(error: z.ZodError, source: string): string {
       if (issue.code === "unrecognized_keys") {
         return `${source}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
       }
-      const field = CONFIG_FIELDS.find((f) => f.key === key);
+      const field = CONFIG_FIELDS.find((f) => f.key === issue.path[0]);
       const label = source === "command line" && field ? field.flag : source === "environment" && field ? field.env : `"${key}"`;
       return `${source}: ${label}: ${issue.message}`;
     })
@@ -38,7 +38,9 @@ function describeIssues(error: z.ZodError, source: string): string {
 function validateLayer(values: Record<string, unknown>, source: string): Partial<SpeechflowConfig> {
   const parsed = layerSchema.safeParse(values);
   if (!parsed.success) throw new SpeechflowError("CONFIG_INVALID", describeIssues(parsed.error, source));
-  return parsed.data as Partial<SpeechflowConfig>;
+  // partial() still fills in defaults; a layer must only carry the keys it actually sets
+  const data = parsed.data as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(values).map((k) => [k, data[k]])) as Partial<SpeechflowConfig>;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -53,7 +55,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 /** Precedence: flags > environment > config file > schema defaults. */
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
   const explorer = cosmiconfig("speechflow", {
-    searchStrategy: "global",
+    // from the current directory up to the project root (the nearest package.json)
+    searchStrategy: "project",
     searchPlaces: [
       "package.json",
       ".speechflowrc",
@@ -67,7 +70,6 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       "speechflow.config.mjs",
       "speechflow.config.cjs",
     ],
-    stopDir: options.cwd,
   });
   let fileResult: { config: unknown; filepath: string } | null;
   try {

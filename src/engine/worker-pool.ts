@@ -31,7 +31,11 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL("./worker-main.js", import.meta.url));
+// Workers run compiled JS. When this module itself is loaded from TypeScript sources (vitest),
+// the compiled entry is the one in dist/.
+const WORKER_ENTRY = fileURLToPath(
+  import.meta.url.endsWith(".ts") ? new URL("../../dist/engine/worker-main.js", import.meta.url) : new URL("./worker-main.js", import.meta.url),
+);
 
 class WorkerHandle {
   child: ChildProcess | undefined;

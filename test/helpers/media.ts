@@ -1,0 +1,44 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** Real speech from espeak-ng, written as a 22.05 kHz mono wav. */
+export function speak(text: string, out: string, voice = "en"): string {
+  mkdirSync(dirname(out), { recursive: true });
+  execFileSync("espeak-ng", ["-v", voice, "-w", out, text]);
+  return out;
+}
+
+/** Runs ffmpeg with an argument array (quiet, overwrite). */
+export function ffmpeg(args: string[]): void {
+  execFileSync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", ...args]);
+}
+
+/**
+ * Concatenates speech and silences: parts are wav paths or numbers (seconds of digital silence).
+ * Output format follows the extension of `out`.
+ */
+export function compose(parts: (string | number)[], out: string, extra: string[] = []): string {
+  mkdirSync(dirname(out), { recursive: true });
+  const inputs: string[] = [];
+  parts.forEach((p) => {
+    if (typeof p === "number") inputs.push("-f", "lavfi", "-t", String(p), "-i", "anullsrc=r=22050:cl=mono");
+    else inputs.push("-i", p);
+  });
+  const streams = parts.map((_, i) => `[${i}:a]aformat=sample_rates=22050:channel_layouts=mono[a${i}]`).join(";");
+  const concat = parts.map((_, i) => `[a${i}]`).join("") + `concat=n=${parts.length}:v=0:a=1[out]`;
+  ffmpeg([...inputs, "-filter_complex", `${streams};${concat}`, "-map", "[out]", ...extra, out]);
+  return out;
+}
+
+/** Duration in seconds as ffprobe-free ffmpeg decoding measures it (16 kHz mono samples / 16000). */
+export function decodedSeconds(file: string): number {
+  const raw = execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"], {
+    maxBuffer: 1 << 30,
+  });
+  return raw.length / 4 / 16000;
+}
+
+export function readJson<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
