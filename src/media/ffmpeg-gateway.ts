@@ -78,8 +78,15 @@ export async function resolveFfmpeg(configured: string, env: NodeJS.ProcessEnv =
 export interface DecodeResult {
   /** samples delivered */
   samples: number;
-  /** duration the container declares, if ffmpeg printed one */
+  /**
+   * duration the container declares, if ffmpeg printed one and it can be compared with the audio:
+   * left undefined for files with a video stream, whose container length may be the video's
+   */
   declaredMs: number | undefined;
+}
+
+function hasVideoStream(stderr: string): boolean {
+  return stderr.split("\n").some((line) => /Stream #\S+.*: Video: /.test(line) && !/attached pic/.test(line));
 }
 
 function parseDurationMs(stderr: string): number | undefined {
@@ -153,9 +160,8 @@ export async function* decodePcm(
   if (result.exitCode !== 0) throw decodeFailure(stderr, file, result.exitCode);
   if (samples === 0) {
     if (/does not contain any stream|no audio|matches no streams/i.test(stderr)) throw decodeFailure(stderr, file, 0);
-    return { samples, declaredMs };
   }
-  return { samples, declaredMs };
+  return { samples, declaredMs: hasVideoStream(stderr) ? undefined : declaredMs };
 }
 
 /** A file whose decoded audio is much shorter than its header declares was cut off. */

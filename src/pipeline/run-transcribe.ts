@@ -268,6 +268,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
             counts.failed++;
             const row = store.getFile(media.path);
             if (row) store.failFile(row.id, error.code, error.message);
+            else store.recordUnreadFailure({ ...media, runId }, error.code, error.message);
             fail(media.path, error);
           }
         }),

@@ -318,6 +318,18 @@ export class StateStore {
       .run(result.durationMs, result.chunkCount, result.language, JSON.stringify(result.outputs), now(), fileId);
   }
 
+  /** A file that failed before it could be read (empty, vanished) still shows up in status. */
+  recordUnreadFailure(input: { path: string; relPath: string; outputStem: string; runId: number }, code: string, message: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO files (path, rel_path, output_stem, size, mtime_ms, content_hash, fingerprint, status, error_code, error, last_run_id, updated_at)
+         VALUES (?, ?, ?, 0, 0, '', '', 'failed', ?, ?, ?, ?)
+         ON CONFLICT (path) DO UPDATE SET status = 'failed', error_code = excluded.error_code, error = excluded.error,
+           last_run_id = excluded.last_run_id, updated_at = excluded.updated_at`,
+      )
+      .run(input.path, input.relPath, input.outputStem, code, message, input.runId, now());
+  }
+
   failFile(fileId: number, code: string, message: string): void {
     this.db.prepare("UPDATE files SET status = 'failed', error_code = ?, error = ?, updated_at = ? WHERE id = ?").run(code, message, now(), fileId);
   }

@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage } from "../../src/media/ffmpeg-gateway.js";
+import { compose, ffmpeg, speak } from "../helpers/media.js";
+import { ARTIFACTS } from "../helpers/paths.js";
+
+const dir = join(ARTIFACTS, "decode");
+let speech: string;
+
+async function decodeAll(file: string) {
+  const ff = await resolveFfmpeg("", process.env);
+  const gen = decodePcm(ff.path, file);
+  let samples = 0;
+  let energy = 0;
+  let blocks = 0;
+  for (;;) {
+    const next = await gen.next();
+    if (next.done) return { result: next.value, samples, rms: Math.sqrt(energy / Math.max(1, samples)), blocks };
+    blocks++;
+    samples += next.value.length;
+    for (const v of next.value) energy += v * v;
+  }
+}
+
+describe.sequential("ffmpeg gateway (real ffmpeg)", () => {
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    speech = speak("Testing one two three. The decoder must stream sixteen kilohertz mono audio.", join(dir, "speech.wav"));
+  });
+
+  const cases: [string, string[]][] = [
+    ["speech.mp3", ["-b:a", "64k"]],
+    ["speech.m4a", ["-c:a", "aac", "-b:a", "64k"]],
+    ["speech.opus", ["-c:a", "libopus", "-b:a", "32k"]],
+    ["speech.flac", []],
+    ["speech-8k.wav", ["-ar", "8000"]],
+    ["speech-44k-stereo.wav", ["-ar", "44100", "-ac", "2"]],
+  ];
+
+  for (const [name, args] of cases) {
+    it(`decodes ${name} to 16 kHz mono with the right length`, async () => {
+      const file = join(dir, name);
+      ffmpeg(["-i", speech, ...args, file]);
+      const { result, samples, rms } = await decodeAll(file);
+      const reference = (await decodeAll(speech)).samples;
+      expect(result.samples).toBe(samples);
+      // codecs add priming/padding of a few tens of ms at most
+      expect(Math.abs(samples - reference) / SAMPLE_RATE).toBeLessThan(0.1);
+      expect(rms).toBeGreaterThan(0.01);
+    });
+  }
+
+  it("decodes the audio track of an mp4 video", async () => {
+    const file = join(dir, "video.mp4");
+    ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=160x120:r=10", "-i", speech, "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", file]);
+    const { samples, rms } = await decodeAll(file);
+    expect(samples / SAMPLE_RATE).toBeGreaterThan(3);
+    expect(rms).toBeGreaterThan(0.01);
+  });
+
+  it("streams a long file in many blocks (never the whole file at once)", async () => {
+    const file = compose([speech, 120, speech], join(dir, "long.flac"));
+    const { samples, blocks } = await decodeAll(file);
+    expect(samples / SAMPLE_RATE).toBeGreaterThan(125);
+    expect(blocks).toBeGreaterThan(20);
+  });
+
+  it("reports a text file named .wav as unreadable, naming ffmpeg's reason", async () => {
+    const file = join(dir, "fake.wav");
+    writeFileSync(file, "this is not audio\n");
+    await expect(decodeAll(file)).rejects.toMatchObject({ code: "MEDIA_UNREADABLE", retryable: false, message: expect.stringContaining("Invalid data") });
+  });
+
+  it("reports a video without an audio track", async () => {
+    const file = join(dir, "silent-video.mp4");
+    ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=64x64:r=5", "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", file]);
+    await expect(decodeAll(file)).rejects.toMatchObject({ code: "MEDIA_NO_AUDIO" });
+  });
+
+  it("detects truncation from the declared duration", () => {
+    expect(truncationMessage(300, 5000)).toMatch(/decoded 0\.3 s of the 5\.0 s/);
+    expect(truncationMessage(4990, 5000)).toBeUndefined();
+    expect(truncationMessage(1000, undefined)).toBeUndefined();
+  });
+
+  it("explains how to install ffmpeg when none is found", async () => {
+    await expect(resolveFfmpeg("", { PATH: "/nonexistent" })).rejects.toThrow(/apt-get install ffmpeg/);
+    await expect(resolveFfmpeg("/no/such/ffmpeg", process.env)).rejects.toThrow(/ffmpeg not found at \/no\/such\/ffmpeg/);
+  });
+});

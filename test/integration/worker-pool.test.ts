@@ -1,0 +1,77 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WorkerPool } from "../../src/engine/worker-pool.js";
+import type { SpeechflowEvent } from "../../src/core/events.js";
+import type { EngineParams } from "../../src/engine/worker-protocol.js";
+import { FIXED_TEXT_TOKEN, testTokenText } from "../../src/models/write-test-model.js";
+import { speak } from "../helpers/media.js";
+import { ARTIFACTS, MICRO_MODEL_PATH } from "../helpers/paths.js";
+
+const params: EngineParams = {
+  language: "en",
+  translate: false,
+  prompt: "",
+  beamSize: 1,
+  temperatureFallback: false,
+  wordTimestamps: true,
+  threads: 1,
+};
+let pcm: Float32Array;
+let pool: WorkerPool | undefined;
+
+beforeAll(() => {
+  const wav = speak("Whisper runs in a worker process and returns segments.", join(ARTIFACTS, "pool", "speech.wav"));
+  const raw = execFileSync("ffmpeg", ["-v", "error", "-i", wav, "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"]);
+  pcm = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4).slice();
+});
+
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
+  it("loads the model once per worker and transcribes: segments ordered, inside the audio", async () => {
+    const events: SpeechflowEvent[] = [];
+    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: (e) => events.push(e) });
+    await pool.start();
+    const results = await Promise.all([1, 2, 3].map((i) => pool!.run({ label: `t#${i}`, pcm, params })));
+    const durationMs = (pcm.length / 16000) * 1000;
+    for (const { segments } of results) {
+      expect(segments.length).toBeGreaterThan(0);
+      let last = 0;
+      for (const s of segments) {
+        expect(s.from).toBeGreaterThanOrEqual(last);
+        expect(s.to).toBeGreaterThanOrEqual(s.from);
+        expect(s.from).toBeLessThan(durationMs);
+        last = s.from;
+      }
+      // the generated model decodes every window to its one fixed word, with word timings
+      expect(segments[0]!.text.trim()).toBe(testTokenText(FIXED_TEXT_TOKEN).trim());
+      expect(segments[0]!.tokens?.some((t) => t.id === FIXED_TEXT_TOKEN && typeof t.from === "number")).toBe(true);
+    }
+    expect(events.filter((e) => e.type === "worker-exit")).toEqual([]);
+  });
+
+  it("survives a worker that aborts: only its in-flight chunk fails, a fresh worker takes the next", async () => {
+    const events: SpeechflowEvent[] = [];
+    pool = new WorkerPool({
+      modelPath: MICRO_MODEL_PATH,
+      slots: [{ device: { kind: "cpu" } }],
+      jobsPerWorker: 1,
+      emit: (e) => events.push(e),
+      env: { ...process.env, SPEECHFLOW_FAULT_ABORT_NTH: "2" },
+    });
+    await pool.start();
+    await expect(pool.run({ label: "a#0", pcm, params })).resolves.toMatchObject({ segments: expect.any(Array) });
+    await expect(pool.run({ label: "a#1", pcm, params })).rejects.toMatchObject({ code: "WORKER_CRASHED", retryable: true });
+    await expect(pool.run({ label: "a#2", pcm, params })).resolves.toMatchObject({ segments: expect.any(Array) });
+    expect(events).toContainEqual(expect.objectContaining({ type: "worker-exit", reason: "killed by SIGABRT", inFlight: 1 }));
+  });
+
+  it("fails to start with a clear error on a file that is not a model", async () => {
+    pool = new WorkerPool({ modelPath: join(ARTIFACTS, "pool", "speech.wav"), slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
+    await expect(pool.start()).rejects.toMatchObject({ code: "MODEL_INVALID" });
+  });
+});
