@@ -3,6 +3,7 @@
  * sends. It exits by itself when the parent goes away (IPC disconnect, or re-parenting after a
  * `kill -9` of the parent), so no worker outlives its run.
  */
+import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ToWorker, FromWorker, EngineParams, RawSegment } from "./worker-protocol.js";
 
@@ -28,9 +29,20 @@ const watchdog = setInterval(() => {
 watchdog.unref();
 process.on("disconnect", () => process.exit(0));
 
-// fault injection for the crash-recovery tests: abort on the Nth chunk this process receives,
+// fault injection for the crash-recovery tests: abort on the Nth chunk this process receives
+// (only once over all workers when SPEECHFLOW_FAULT_ONCE_FILE names a flag file to create),
 // or on every chunk whose label contains the mark
 const abortNth = Number(process.env.SPEECHFLOW_FAULT_ABORT_NTH ?? "0");
+const onceFile = process.env.SPEECHFLOW_FAULT_ONCE_FILE ?? "";
+function faultArmed(): boolean {
+  if (!onceFile) return true;
+  try {
+    writeFileSync(onceFile, String(process.pid), { flag: "wx" });
+    return true;
+  } catch {
+    return false; // already fired in another worker
+  }
+}
 const abortMark = process.env.SPEECHFLOW_FAULT_ABORT_MARK ?? "";
 let received = 0;
 
@@ -79,7 +91,7 @@ async function handle(message: ToWorker): Promise<void> {
   }
   if (message.type === "transcribe") {
     received++;
-    if ((abortNth > 0 && received === abortNth) || (abortMark && message.label.includes(abortMark))) process.abort();
+    if ((abortNth > 0 && received === abortNth && faultArmed()) || (abortMark && message.label.includes(abortMark))) process.abort();
     const started = Date.now();
     try {
       if (!whisper) throw new Error("model not loaded");

@@ -1,0 +1,152 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import Database from "better-sqlite3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { meeting } from "../helpers/corpus.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
+
+let work: string;
+let rec: string;
+const args = (out: string, extra: string[] = []) => [
+  "transcribe", rec, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json", ...extra,
+];
+
+/** Every file under `dir` (relative path -> content), skipping the state folder. */
+function tree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === ".speechflow") continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.set(relative(dir, p), readFileSync(p, "utf8"));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** pids of live processes whose environment carries `marker` (our workers inherit it) */
+function processesWithMarker(marker: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(marker)) pids.push(Number(name));
+    } catch {
+      // exited meanwhile, or not ours
+    }
+  }
+  return pids;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "sf-kill-"));
+  rec = join(work, "recordings");
+  // 4 files x ~90 s of meeting-like speech: a dozen chunks or more to interrupt
+  for (let i = 0; i < 4; i++) meeting(join(rec, `day ${i}`, `meeting-${i}.mp3`), 2, i + 1, ["-b:a", "48k"]);
+});
+
+describe("kill and resume (built CLI)", () => {
+  let reference: Map<string, string>;
+
+  beforeAll(async () => {
+    const out = join(work, "reference");
+    const result = await runCli(args(out), { cwd: work, env: minimalEnv(work) });
+    expect(result.code, result.stderr).toBe(0);
+    reference = tree(out);
+  });
+
+  it("kill -9 mid-run, then the same command: identical outputs, no chunk committed twice, no orphaned workers", async () => {
+    const out = join(work, "killed");
+    const marker = `SF_KILL_TEST_${process.pid}_${Date.now()}`;
+    const env = minimalEnv(work, { SF_TEST_MARKER: marker });
+    const first = startCli(args(out), { cwd: work, env });
+    await waitForEvents(first.child, (events) => events.filter((e) => e.type === "chunk-done").length >= 5);
+    expect(processesWithMarker(marker).length).toBeGreaterThan(1); // the CLI and its worker(s)
+    first.child.kill("SIGKILL");
+    await first.done;
+    // workers notice the parent is gone and exit by themselves
+    expect(await waitUntil(() => processesWithMarker(marker).length === 0, 10000)).toBe(true);
+
+    const db = new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
+    const committedBefore = (db.prepare("SELECT COUNT(*) AS n FROM chunks WHERE status = 'done'").get() as { n: number }).n;
+    db.close();
+    expect(committedBefore).toBeGreaterThanOrEqual(5);
+    // nothing half-written is visible: every file present is complete (equal to the reference)
+    for (const [path, content] of tree(out)) expect(content, path).toBe(reference.get(path));
+
+    const second = await runCli(args(out), { cwd: work, env });
+    expect(second.code, second.stderr).toBe(0);
+    const events = parseEvents(second.stdout);
+    const redone = events.filter((e) => e.type === "chunk-done").length;
+    const resumed = events.filter((e) => e.type === "file-start").reduce((n, e) => n + (e.resumedChunks as number), 0);
+    expect(resumed).toBeGreaterThanOrEqual(committedBefore - 1);
+
+    expect(tree(out)).toEqual(reference);
+    const after = new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
+    const stats = after.prepare("SELECT COUNT(*) AS n, MAX(commits) AS maxCommits, SUM(commits) AS commits FROM chunks").get() as {
+      n: number;
+      maxCommits: number;
+      commits: number;
+    };
+    const files = after.prepare("SELECT status, COUNT(*) AS n FROM files GROUP BY status").all();
+    after.close();
+    expect(stats.maxCommits).toBe(1);
+    expect(stats.commits).toBe(stats.n);
+    expect(redone + committedBefore).toBe(stats.n);
+    expect(files).toEqual([{ status: "done", n: 4 }]);
+  });
+
+  it("Ctrl-C (SIGINT) stops gracefully with exit 130, and a re-run completes", async () => {
+    const out = join(work, "interrupted");
+    const env = minimalEnv(work);
+    const run = startCli(args(out), { cwd: work, env });
+    await waitForEvents(run.child, (events) => events.filter((e) => e.type === "chunk-done").length >= 3);
+    run.child.kill("SIGINT");
+    const result = await run.done;
+    expect(result.code).toBe(130);
+    const end = parseEvents(result.stdout).at(-1);
+    expect(end).toMatchObject({ type: "run-end", status: "interrupted" });
+    const db = new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
+    expect(db.prepare("SELECT COUNT(*) AS n FROM files WHERE status = 'processing'").get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT status FROM runs ORDER BY id DESC LIMIT 1").get()).toEqual({ status: "interrupted" });
+    db.close();
+    const again = await runCli(args(out), { cwd: work, env });
+    expect(again.code).toBe(0);
+    expect(tree(out)).toEqual(reference);
+  });
+
+  it("a worker that aborts mid-chunk costs one retry; the run completes", async () => {
+    const out = join(work, "crash-once");
+    const result = await runCli(args(out), { cwd: work, env: minimalEnv(work, { SPEECHFLOW_FAULT_ABORT_NTH: "3", SPEECHFLOW_FAULT_ONCE_FILE: join(work, "fault-fired") }) });
+    expect(result.code, result.stderr).toBe(0);
+    const events = parseEvents(result.stdout);
+    expect(events.some((e) => e.type === "worker-exit" && e.reason === "killed by SIGABRT")).toBe(true);
+    expect(events.some((e) => e.type === "chunk-retry")).toBe(true);
+    expect(tree(out)).toEqual(reference);
+  });
+
+  it("a chunk that crashes every worker fails its file after maxAttempts; the other files finish (exit 3)", async () => {
+    const out = join(work, "crash-always");
+    const result = await runCli(args(out, ["--max-attempts", "2"]), { cwd: work, env: minimalEnv(work, { SPEECHFLOW_FAULT_ABORT_MARK: "meeting-2.mp3#1" }) });
+    expect(result.code).toBe(3);
+    const failed = parseEvents(result.stdout).filter((e) => e.type === "file-failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ code: "CHUNK_FAILED", message: expect.stringMatching(/chunk 1 \(.*\) failed after 2 attempts: worker crashed \(killed by SIGABRT\)/) });
+    expect(String(failed[0]!.file)).toContain("meeting-2.mp3");
+    for (const i of [0, 1, 3]) expect(existsSync(join(out, `day ${i}`, `meeting-${i}.txt`))).toBe(true);
+    expect(existsSync(join(out, "day 2", "meeting-2.txt"))).toBe(false);
+  });
+});
