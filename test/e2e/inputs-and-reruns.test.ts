@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +74,29 @@ describe("inputs", () => {
       env: minimalEnv(work, { SPEECHFLOW_MODELS: join(work, "models") }),
     });
     expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe("word timestamps", () => {
+  it("adds words with timings inside their segment to the json output", async () => {
+    const out = join(work, "out-words");
+    const r = await runCli(["transcribe", "rec/en/two.ogg", "-o", out, ...base, "--word-timestamps", "--formats", "json"], { cwd: work, env: minimalEnv(work) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(out, "two.txt"))).toBe(false);
+    const json = JSON.parse(readFileSync(join(out, "two.json"), "utf8")) as {
+      settings: { wordTimestamps: boolean };
+      segments: { start: number; end: number; text: string; words: { start: number; end: number; text: string }[] }[];
+    };
+    expect(json.settings.wordTimestamps).toBe(true);
+    for (const segment of json.segments) {
+      expect(segment.words.length).toBeGreaterThan(0);
+      expect(segment.words.map((w) => w.text).join(" ")).toBe(segment.text);
+      for (const w of segment.words) {
+        expect(w.start).toBeGreaterThanOrEqual(segment.start);
+        expect(w.end).toBeLessThanOrEqual(segment.end);
+        expect(w.end).toBeGreaterThanOrEqual(w.start);
+      }
+    }
   });
 });
 
