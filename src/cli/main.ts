@@ -10,6 +10,11 @@ import { ExitCode, SpeechflowError, toSpeechflowError } from "../errors/speechfl
 import { readListFile } from "../inputs/scan-inputs.js";
 import { defaultDbPath, runTranscribe } from "../pipeline/run-transcribe.js";
 import { StateStore } from "../store/state-store.js";
+import cliProgress from "cli-progress";
+import { MODEL_CATALOG } from "../models/model-catalog.js";
+import { addModel, listModels, managedModelsDir, removeModel } from "../models/model-store.js";
+import { pullModel } from "../models/pull-model.js";
+import { resolveModel } from "../models/resolve-model.js";
 import { JsonReporter } from "../reporters/json-reporter.js";
 import { PlainReporter } from "../reporters/plain-reporter.js";
 import { ProgressReporter } from "../reporters/progress-reporter.js";
@@ -32,6 +37,7 @@ Examples:
   $ find /data -name '*.wav' | speechflow transcribe --from-list - --formats txt,json
   $ speechflow transcribe ./podcasts --workers 2 --threads 2 --word-timestamps --json > events.ndjson
   $ speechflow status -o ./transcripts
+  $ speechflow models pull base.en
 
 Exit codes:
   0    every input was transcribed (or was already up to date)
@@ -133,7 +139,9 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     try {
-      const summary = await runTranscribe({ inputs, listEntries, cwd, env }, { config, emit: (e) => reporter.onEvent(e), signal: controller.signal });
+      // a missing model is downloaded when a person is watching (a terminal), never from cron
+      const allowModelDownload = process.stderr.isTTY === true && config.reporter !== "json";
+      const summary = await runTranscribe({ inputs, listEntries, cwd, env, allowModelDownload }, { config, emit: (e) => reporter.onEvent(e), signal: controller.signal });
       if (summary.status === "interrupted") throw new ExitRequest(signalName === "SIGTERM" ? 143 : ExitCode.interrupted);
       if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
     } finally {
@@ -170,6 +178,92 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
         ...summary.failures.map((x) => `  ✗ ${x.path}: ${x.error} [${x.code}]`),
       ];
       process.stdout.write(lines.join("\n") + "\n");
+    });
+
+  const models = program.command("models").description("List, download, add and remove whisper.cpp models").exitOverride();
+  const modelsConfig = async (flags: Partial<Record<keyof SpeechflowConfig, unknown>> = {}) => (await loadConfig({ cwd, flags, env })).config;
+  models
+    .command("list")
+    .description("Known models (downloaded or not) and any other ggml files in the model folders")
+    .option("--json", "print JSON")
+    .exitOverride()
+    .action((options: { json?: boolean }) => {
+      const rows = listModels(cwd, env);
+      if (options.json) {
+        process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+        return;
+      }
+      const width = Math.max(...rows.map((r) => r.name.length));
+      const lines = rows.map((r) => {
+        const size = r.sizeBytes !== undefined ? `${(r.sizeBytes / 1048576).toFixed(0)} MiB` : `${r.sizeMiB} MiB`;
+        return `${r.present ? "✓" : " "} ${r.name.padEnd(width)}  ${size.padStart(9)}  ${r.path ?? "(not downloaded)"}${r.known ? "" : "  (added)"}`;
+      });
+      process.stdout.write(`models folder: ${managedModelsDir(env)}\n${lines.join("\n")}\n`);
+    });
+  models
+    .command("pull")
+    .description("Download a published model into the models folder (resumable, SHA-1 checked)")
+    .argument("<name>", "model name, e.g. base.en, small, large-v3-turbo-q5_0 (see models list)")
+    .option("--sha1 <hex>", "expected SHA-1, for a model that is not in the built-in list")
+    .option("--model-base-url <url>", "download from this mirror instead (also SPEECHFLOW_MODEL_BASE_URL, config modelBaseUrl)")
+    .option("--offline", "refuse to use the network")
+    .exitOverride()
+    .action(async (name: string, options: { sha1?: string; modelBaseUrl?: string; offline?: boolean }) => {
+      const config = await modelsConfig({ modelBaseUrl: options.modelBaseUrl, offline: options.offline });
+      const known = MODEL_CATALOG.get(name);
+      const entry = known ?? (options.sha1 ? { name, sha1: options.sha1.toLowerCase(), sizeMiB: 0 } : undefined);
+      if (!entry) throw new SpeechflowError("USAGE", `unknown model "${name}" (see speechflow models list); pass --sha1 to download another file from the mirror`);
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new SpeechflowError("USAGE", `model name "${name}" may only use letters, digits, ".", "_" and "-"`);
+      if (config.offline) throw new SpeechflowError("USAGE", `offline mode is on (--offline, SPEECHFLOW_OFFLINE or config): not downloading ${name}`);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once("SIGINT", onSignal);
+      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: `${name} {bar} {percentage}% | {value}/{total} MiB`, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false;
+      try {
+        const result = await pullModel(entry, {
+          baseUrl: config.modelBaseUrl,
+          dir: managedModelsDir(env),
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (!bar || p.totalBytes === undefined) return;
+            const mib = (n: number) => Math.round(n / 1048576);
+            if (!started) bar.start(mib(p.totalBytes), mib(p.receivedBytes));
+            started = true;
+            bar.update(mib(p.receivedBytes));
+          },
+        });
+        bar?.stop();
+        process.stdout.write(`${result.path} (${(result.bytes / 1048576).toFixed(1)} MiB, SHA-1 ${result.sha1}${result.resumed ? ", resumed" : ""})\n`);
+      } finally {
+        bar?.stop();
+        process.off("SIGINT", onSignal);
+      }
+    });
+  models
+    .command("add")
+    .description("Copy a ggml model file into the models folder")
+    .argument("<file>", "a whisper.cpp ggml .bin file")
+    .option("--name <name>", "name to use with --model (default: the file name without ggml- and .bin)")
+    .exitOverride()
+    .action((file: string, options: { name?: string }) => {
+      process.stdout.write(addModel(resolve(cwd, file), options.name, env) + "\n");
+    });
+  models
+    .command("rm")
+    .description("Delete a model from the models folder")
+    .argument("<name>", "model name")
+    .exitOverride()
+    .action((name: string) => {
+      process.stdout.write(`removed ${removeModel(name, env)}\n`);
+    });
+  models
+    .command("path")
+    .description("Print the file a model name resolves to (exit 1 when it is missing)")
+    .argument("<name>", "model name or path")
+    .exitOverride()
+    .action((name: string) => {
+      process.stdout.write(resolveModel(name, cwd, env).path + "\n");
     });
 
   program

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MODEL_BASE_URL } from "../models/model-catalog.js";
 
 /**
  * The single source of every setting: defaults, validation, CLI flags (src/cli), environment
@@ -68,6 +69,12 @@ export const configSchema = z
     maxAttempts: z.number().int().min(1).max(10).default(3).describe("Attempts per chunk before it is marked failed (a worker crash costs one)"),
     include: z.array(z.string()).default([]).describe("Only take files whose path relative to the input matches one of these globs"),
     exclude: z.array(z.string()).default([]).describe("Skip files whose path relative to the input matches one of these globs"),
+    offline: z.boolean().default(false).describe("Never use the network: a missing model is an error instead of a download"),
+    modelBaseUrl: z
+      .string()
+      .url()
+      .default(DEFAULT_MODEL_BASE_URL)
+      .describe("Where models are downloaded from (the whisper.cpp model repository, or a mirror of it)"),
     ffmpeg: z.string().default("").describe("Path to ffmpeg; empty = $PATH, then the ffmpeg-static package"),
     db: z.string().default("").describe("State database path; empty = <output>/.speechflow/state.sqlite"),
     reporter: z

@@ -11,6 +11,9 @@ export interface FailureInfo {
 
 export type SpeechflowEvent =
   | { type: "run-start"; runId: number; inputs: number; model: string; workers: number; threads: number; db: string; output: string }
+  | { type: "model-download-start"; name: string; url: string; sizeMiB: number }
+  | { type: "model-download-progress"; name: string; receivedBytes: number; totalBytes: number | null }
+  | { type: "model-download-done"; name: string; path: string; bytes: number; resumed: boolean }
   | { type: "engine-ready"; workers: number; loadMs: number; device: string }
   | { type: "file-start"; file: string; relPath: string; resumedChunks: number }
   | { type: "file-duration"; file: string; durationMs: number }

@@ -11,7 +11,7 @@ import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-pl
 import { WorkerPool } from "../engine/worker-pool.js";
 import { planWorkers, threadsPerJob } from "../engine/devices.js";
 import type { EngineParams } from "../engine/worker-protocol.js";
-import { resolveModel } from "../models/resolve-model.js";
+import { ensureModel } from "../models/ensure-model.js";
 import { StateStore, type FileRow } from "../store/state-store.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { renderFormat, tmpDirOf, writeOutputs } from "../outputs/write-outputs.js";
@@ -23,6 +23,8 @@ export interface TranscribeRequest {
   listEntries?: string[];
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** download a missing published model (interactive runs); unattended runs get an error instead */
+  allowModelDownload?: boolean;
 }
 
 export interface RunSummary {
@@ -61,7 +63,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const dbPath = config.db ? resolve(request.cwd, config.db) : defaultDbPath(outputDir);
 
   const ffmpeg = await resolveFfmpeg(config.ffmpeg, env);
-  const model = resolveModel(config.model, request.cwd, env);
+  const model = await ensureModel(config, { cwd: request.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal });
   const scan = await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: request.cwd, skipDirs: [outputDir] }, ctx);
 
   const store = StateStore.open(dbPath);

@@ -28,6 +28,12 @@ export class PlainReporter implements Reporter {
         this.timer = setInterval(() => this.progress(), this.intervalMs);
         this.timer.unref();
         break;
+      case "model-download-start":
+        this.line(`model ${event.name} is not here yet: downloading ${event.sizeMiB} MiB from ${event.url}`);
+        break;
+      case "model-download-done":
+        this.line(`model ${event.name} saved to ${event.path} (SHA-1 verified${event.resumed ? ", download resumed" : ""})`);
+        break;
       case "file-done":
         this.line(`${c.green("✓")} ${event.file} (${formatDuration(event.durationMs)} audio, ${event.chunks} chunk(s), ${formatDuration(event.elapsedMs)})`);
         break;

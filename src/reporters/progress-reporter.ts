@@ -53,6 +53,12 @@ export class ProgressReporter implements Reporter {
         this.timer = setInterval(() => this.bar?.update(this.stats.finishedFiles, this.payload()), 1000);
         this.timer.unref();
         break;
+      case "model-download-start":
+        this.log(`model ${event.name} is not here yet: downloading ${event.sizeMiB} MiB from ${event.url}`);
+        break;
+      case "model-download-done":
+        this.log(`model ${event.name} saved to ${event.path} (SHA-1 verified${event.resumed ? ", download resumed" : ""})`);
+        break;
       case "file-failed":
         this.log(`${c.red("✗")} ${event.file}: ${event.message}`);
         break;
