@@ -41,7 +41,9 @@ export class ProgressReporter implements Reporter {
   }
 
   private log(text: string): void {
-    this.multibar.log(text + "\n");
+    // MultiBar.log only flushes on a redraw, which never comes before the bar exists
+    if (this.bar) this.multibar.log(text + "\n");
+    else this.out.write(text + "\n");
   }
 
   onEvent(event: SpeechflowEvent): void {
