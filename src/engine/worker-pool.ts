@@ -147,7 +147,15 @@ export class WorkerPool {
   }
 
   run(job: EngineJob, signal?: AbortSignal): Promise<EngineResult> {
-    return this.queue.add(() => this.dispatch(job), signal ? { signal } : {}) as Promise<EngineResult>;
+    // p-queue keeps up to 100 already-dequeued task closures until it compacts its array; the
+    // closure must not pin the job's audio (1.9 MB per chunk) after the job has started
+    let queued: EngineJob | undefined = job;
+    const task = () => {
+      const started = queued!;
+      queued = undefined;
+      return this.dispatch(started);
+    };
+    return this.queue.add(task, signal ? { signal } : {}) as Promise<EngineResult>;
   }
 
   /** Resolves when the backlog is at most `limit`: lets producers pace decoding to the engine. */

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import { execa } from "execa";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 
@@ -121,15 +122,20 @@ export async function* decodePcm(
   file: string,
   options: { signal?: AbortSignal; onDeclaredDuration?: (ms: number) => void } = {},
 ): AsyncGenerator<Float32Array, DecodeResult> {
-  const child = execa(
+  // the consumer pulls from ffmpeg's stdout pipe: while it waits (engine busy), ffmpeg blocks
+  const child = spawn(
     ffmpegPath,
     ["-nostdin", "-hide_banner", "-nostats", "-i", `file:${file}`, "-vn", "-sn", "-dn", "-ac", "1", "-ar", String(SAMPLE_RATE), "-f", "f32le", "pipe:1"],
-    { buffer: false, stdin: "ignore", stderr: "pipe", reject: false, ...(options.signal ? { cancelSignal: options.signal } : {}) },
+    { stdio: ["ignore", "pipe", "pipe"], ...(options.signal ? { signal: options.signal } : {}) },
   );
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.once("error", (error) => resolve({ code: null, error }));
+    child.once("close", (code) => resolve({ code }));
+  });
   let stderr = "";
   let declaredMs: number | undefined;
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (text: string) => {
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text: string) => {
     // keep the head (stream info) and a bounded tail (errors)
     stderr = stderr.length < 16384 ? stderr + text : stderr.slice(0, 8192) + stderr.slice(-8192) + text;
     if (declaredMs === undefined) {
@@ -140,24 +146,26 @@ export async function* decodePcm(
   let samples = 0;
   let carry: Buffer | undefined;
   try {
-    for await (const raw of child.stdout! as AsyncIterable<Buffer>) {
-      let data = carry ? Buffer.concat([carry, raw]) : raw;
+    for await (const raw of child.stdout as AsyncIterable<Buffer>) {
+      const data = carry ? Buffer.concat([carry, raw]) : raw;
       const usable = data.length - (data.length % 4);
       carry = usable < data.length ? Buffer.from(data.subarray(usable)) : undefined;
       if (usable === 0) continue;
       // copy into an aligned buffer: Buffer slices from the pool may not be 4-byte aligned
       const block = new Float32Array(usable / 4);
       new Uint8Array(block.buffer).set(data.subarray(0, usable));
-      data = Buffer.alloc(0);
       samples += block.length;
       yield block;
     }
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
   } finally {
-    if (child.exitCode === null && !child.killed) child.kill();
+    if (child.exitCode === null) child.kill();
   }
-  const result = await child;
+  const result = await exited;
   if (options.signal?.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file });
-  if (result.exitCode !== 0) throw decodeFailure(stderr, file, result.exitCode);
+  if (result.error) throw new SpeechflowError("FFMPEG_FAILED", `cannot start ffmpeg (${result.error.message})`, { file });
+  if (result.code !== 0) throw decodeFailure(stderr, file, result.code ?? undefined);
   if (samples === 0) {
     if (/does not contain any stream|no audio|matches no streams/i.test(stderr)) throw decodeFailure(stderr, file, 0);
   }

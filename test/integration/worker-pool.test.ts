@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WorkerPool } from "../../src/engine/worker-pool.js";
 import type { SpeechflowEvent } from "../../src/core/events.js";
@@ -68,6 +70,31 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
     await expect(pool.run({ label: "a#1", pcm, params })).rejects.toMatchObject({ code: "WORKER_CRASHED", retryable: true });
     await expect(pool.run({ label: "a#2", pcm, params })).resolves.toMatchObject({ segments: expect.any(Array) });
     expect(events).toContainEqual(expect.objectContaining({ type: "worker-exit", reason: "killed by SIGABRT", inFlight: 1 }));
+  });
+
+  it("does not keep a chunk's audio alive after its job has run (p-queue retains dequeued tasks)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
+    await pool.start();
+    const refs: WeakRef<Float32Array>[] = [];
+    const keepBusy = pool.run({ label: "busy", pcm: pcm.slice(), params });
+    const jobs = Array.from({ length: 4 }, (_, i) => {
+      const audio = pcm.slice();
+      refs.push(new WeakRef(audio));
+      return pool!.run({ label: `j#${i}`, pcm: audio, params });
+    });
+    // two long jobs behind them: while the second still waits, the queue has not drained (a
+    // drained p-queue resets its array, which would hide the retention)
+    const long = new Float32Array(16000 * 90);
+    const trailing = [pool.run({ label: "t1", pcm: long, params }), pool.run({ label: "t2", pcm: long.slice(), params })];
+    await Promise.all(jobs);
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+    gc();
+    expect(pool.backlog).toBe(2); // t1 running, t2 queued: the check ran before the queue drained
+    expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+    await Promise.all([keepBusy, ...trailing]);
   });
 
   it("fails to start with a clear error on a file that is not a model", async () => {
