@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// npm run bench [-- --portable] : speed and memory figures, written to bench/results/<date>.json
-// and summarised in docs/BENCHMARKS.md. Needs ffmpeg and espeak-ng; builds everything else itself.
+// npm run bench [-- --quick] [-- --portable]
 //
-//   engine:   60 s of speech, a model with tiny's dimensions, 2 threads, greedy without fallback,
-//             through the installed addon (and, with --portable, through smart-whisper's default
-//             build compiled into bench/work for comparison)
-//   pipeline: speechflow CLI over meeting-style files (speech with pauses), wall time, x-realtime,
-//             peak RSS of the whole process tree (main + workers)
-//   memory:   peak RSS of the process tree while speechflow runs over a 1-hour file
+// speechflow against whisper.cpp's own command-line program, side by side in one run, on the same
+// machine, files, model and total threads. Results: bench/results/<date>.json and the tables in
+// docs/BENCHMARKS.md (regenerated from the JSON). Needs ffmpeg and espeak-ng.
+//
+// Model: the generated model with tiny's dimensions. Its decoder yields the same four tokens for
+// every 30 s window in both tools ([<|1.00|>, one word, <|30.00|>, EOT]; see
+// src/models/write-test-model.ts), so decoding costs the same everywhere and the comparison
+// measures the encoder work, scheduling and everything around it. The script checks that both
+// tools produced one such segment per window.
+//
+// Decoding settings are matched: greedy (-bs 1 / --beam-size 1), no temperature fallback
+// (-nf / --no-temperature-fallback), no text context between windows (-mc 0 / speechflow's chunks
+// are independent), language fixed to en.
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -18,67 +24,250 @@ import { createRequire } from "node:module";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = join(root, "bench", "work");
 const require = createRequire(import.meta.url);
-mkdirSync(work, { recursive: true });
 const args = new Set(process.argv.slice(2));
+const QUICK = args.has("--quick");
+const RUNS = QUICK ? 1 : 3;
+const THREADS = 2;
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
+mkdirSync(work, { recursive: true });
 
-const { writeTestModel, TINY_SIZED_MODEL, MICRO_MODEL } = await import(join(root, "dist", "models", "write-test-model.js"));
+const { writeTestModel, TINY_SIZED_MODEL, MICRO_MODEL, FIXED_TEXT_TOKEN, testTokenText } = await import(join(root, "dist", "models", "write-test-model.js"));
+const FIXED_WORD = testTokenText(FIXED_TEXT_TOKEN).trim();
 const tinyModel = join(work, "ggml-tiny-sized.bin");
 const microModel = join(work, "ggml-micro.bin");
 if (!existsSync(tinyModel)) writeTestModel(tinyModel, TINY_SIZED_MODEL);
 if (!existsSync(microModel)) writeTestModel(microModel, MICRO_MODEL);
 
+// ---------------------------------------------------------------- corpus
+const ff = (a) => execFileSync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", ...a]);
 const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8").trim().split("\n");
-function ff(a) {
-  execFileSync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", ...a]);
-}
+const clipDir = join(work, "clips");
+mkdirSync(clipDir, { recursive: true });
 function clip(i) {
-  const out = join(work, `s${i}.wav`);
-  if (!existsSync(out)) execFileSync("espeak-ng", ["-w", out, sentences[i % sentences.length]]);
+  const out = join(clipDir, `s${i}.wav`);
+  if (!existsSync(out)) {
+    execFileSync("espeak-ng", ["-w", join(clipDir, "raw.wav"), sentences[i % sentences.length]]);
+    ff(["-i", join(clipDir, "raw.wav"), "-ar", "16000", "-ac", "1", out]);
+  }
   return out;
 }
-/** speech with pauses: `seconds` long, about a third silence */
-function meeting(out, seconds, seed) {
+function silence(seconds) {
+  const out = join(clipDir, `sil-${seconds}.wav`);
+  if (!existsSync(out)) ff(["-f", "lavfi", "-t", String(seconds), "-i", "anullsrc=r=16000:cl=mono", out]);
+  return out;
+}
+function concat(parts, out, seconds) {
   if (existsSync(out)) return out;
-  const list = join(work, `list-${seed}.txt`);
-  const lines = [];
+  mkdirSync(dirname(out), { recursive: true });
+  const list = `${out}.txt`;
+  writeFileSync(list, parts.map((p) => `file '${p}'`).join("\n") + "\n");
+  ff(["-f", "concat", "-safe", "0", "-i", list, ...(seconds ? ["-t", String(seconds)] : []), "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", out]);
+  rmSync(list);
+  return out;
+}
+/** meeting-style: sentences with pauses of 0.5-6 s, about a third of the time silent */
+function meeting(out, seconds, seed) {
+  const parts = [];
   let total = 0;
   let s = seed;
   while (total < seconds) {
-    const c = clip(s % sentences.length);
-    lines.push(`file '${c}'`);
-    total += 4.5;
+    parts.push(clip(s % sentences.length));
+    total += 4.3;
     s = (s * 9301 + 49297) % 233280;
-    const pause = [0.5, 1, 2, 4][s % 4];
-    const silence = join(work, `sil-${pause}.wav`);
-    if (!existsSync(silence)) ff(["-f", "lavfi", "-t", String(pause), "-i", "anullsrc=r=22050:cl=mono", silence]);
-    lines.push(`file '${silence}'`);
+    const pause = [0.5, 1, 2, 3, 6][s % 5];
+    parts.push(silence(pause));
     total += pause;
   }
-  writeFileSync(list, lines.join("\n") + "\n");
-  ff(["-f", "concat", "-safe", "0", "-i", list, "-t", String(seconds), "-ar", "16000", "-ac", "1", "-b:a", "64k", out]);
-  return out;
+  return concat(parts, out, seconds);
 }
-function pcmOf(file) {
-  const raw = execFileSync("ffmpeg", ["-v", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"], { maxBuffer: 1 << 30 });
-  return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4).slice();
+/** dense speech: the LibriVox recordings of Debian's pocketsphinx-testdata, back to back */
+const librivoxDir = "/usr/share/pocketsphinx/test/data/librivox";
+function dense(out, seconds, offset) {
+  const clips = readdirSync(librivoxDir).filter((f) => f.endsWith(".wav")).sort().map((f) => join(librivoxDir, f));
+  const parts = [];
+  for (let i = 0; i < Math.ceil(seconds / 5) + 5; i++) parts.push(clips[(i + offset) % clips.length]);
+  return concat(parts, out, seconds);
+}
+
+const corpus = {
+  // lengths spread evenly over 30-90 s (20 min in all): silence can only save whole windows
+  meetings: Array.from({ length: 20 }, (_, i) => meeting(join(work, "corpus", "meetings", `meeting-${String(i).padStart(2, "0")}.wav`), QUICK ? 20 : 30 + ((i * 37) % 61), i + 1)),
+  dense: Array.from({ length: 4 }, (_, i) => dense(join(work, "corpus", "dense", `librivox-${i}.wav`), QUICK ? 20 : 60, i)),
+};
+const hourFile = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 300 : 3600, 99);
+const tenMinFile = meeting(join(work, "corpus", "ten-minutes", "ten.wav"), 600, 98);
+const shortFiles = Array.from({ length: 50 }, (_, i) => meeting(join(work, "corpus", "short", `short-${String(i).padStart(2, "0")}.wav`), 8, 200 + i));
+const seconds = (files) => files.reduce((n, f) => n + (readFileSync(f).length - 44) / 32000, 0);
+
+// ---------------------------------------------------------------- baseline build
+const swDir = dirname(require.resolve("smart-whisper/package.json"));
+const wcppDir = join(work, "whisper.cpp");
+const wcpp = join(wcppDir, "main");
+if (!existsSync(wcpp)) {
+  log("building whisper.cpp's main from the sources inside smart-whisper (native flags) ...");
+  rmSync(wcppDir, { recursive: true, force: true });
+  cpSync(join(swDir, "whisper.cpp"), wcppDir, { recursive: true, filter: (src) => !src.endsWith(".o") && !src.endsWith(".a") });
+  mkdirSync(join(wcppDir, "scripts"), { recursive: true });
+  writeFileSync(join(wcppDir, "scripts", "get-flags.mk"), "");
+  execFileSync("make", ["-C", wcppDir, `-j${cpus().length}`, "main"], { stdio: "ignore" });
+}
+
+// ---------------------------------------------------------------- measurement
+/** runs a command, sampling the RSS of its whole process tree every 50 ms */
+function measured(cmd, cmdArgs, env = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, cmdArgs, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-20000)));
+    let peak = 0;
+    const sample = () => {
+      const table = new Map();
+      for (const pid of readdirSync("/proc")) {
+        if (!/^\d+$/.test(pid)) continue;
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+          const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+          table.set(Number(pid), { ppid, rss });
+        } catch {}
+      }
+      let total = 0;
+      const stack = [child.pid];
+      while (stack.length) {
+        const p = stack.pop();
+        total += table.get(p)?.rss ?? 0;
+        for (const [pid, row] of table) if (row.ppid === p) stack.push(pid);
+      }
+      peak = Math.max(peak, total);
+    };
+    const timer = setInterval(sample, 50);
+    child.on("close", (code) => {
+      clearInterval(timer);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${cmdArgs.slice(0, 3).join(" ")} exited ${code}: ${stderr.slice(-800)}`));
+      else resolve({ wallMs, peakRssBytes: peak, stdout, stderr });
+    });
+  });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cli = join(root, "bin", "speechflow.js");
 
-/** times one addon in a child process, so two builds never share a process */
-function timeAddon(addonDir, model, file, runs) {
+async function whisperCpp(files, { processors }) {
+  const out = join(work, "out-wcpp");
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const threads = THREADS / processors;
+  const r = await measured(wcpp, ["-m", tinyModel, "-t", String(threads), "-p", String(processors), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-np", "-otxt", ...files.flatMap((f) => ["-f", f])]);
+  // -otxt writes <input>.txt next to each input: count the fixed word per window, then clean up
+  let windows = 0;
+  for (const f of files) {
+    const txt = readFileSync(`${f}.txt`, "utf8");
+    windows += txt.split("\n").filter((l) => l.trim() === FIXED_WORD).length;
+    rmSync(`${f}.txt`);
+  }
+  return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, windows };
+}
+
+async function speechflow(files, { workers, model = tinyModel }) {
+  const out = join(work, "out-speechflow");
+  rmSync(out, { recursive: true, force: true });
+  const listFile = join(work, "inputs.txt");
+  writeFileSync(listFile, files.join("\n") + "\n");
+  const r = await measured(process.execPath, [
+    cli, "transcribe", "--from-list", listFile, "-o", out, "-m", model, "--language", "en", "--beam-size", "1",
+    "--no-temperature-fallback", "--workers", String(workers), "--threads", String(THREADS / workers), "--formats", "txt", "--json",
+  ]);
+  const events = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const chunks = events.filter((e) => e.type === "chunk-done");
+  const engineMs = chunks.reduce((n, e) => n + e.elapsedMs, 0);
+  const end = events.find((e) => e.type === "run-end");
+  if (!end || end.failed > 0) throw new Error(`speechflow run failed: ${JSON.stringify(end)}`);
+  let windows = 0;
+  for (const line of readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith(".txt"))) {
+    windows += readFileSync(join(out, String(line)), "utf8").split("\n").filter((l) => l.trim() === FIXED_WORD).length;
+  }
+  return {
+    wallMs: r.wallMs,
+    peakRssBytes: r.peakRssBytes,
+    windows,
+    chunks: chunks.length,
+    chunkAudioMs: chunks.reduce((n, e) => n + e.audioMs, 0),
+    // share of the slots' time the engine was not transcribing: start-up, model load, decoding,
+    // VAD, database, output writing, scheduling gaps
+    outsideEngineShare: 1 - engineMs / (r.wallMs * workers),
+  };
+}
+
+async function repeat(label, fn) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await fn());
+  const pick = runs.find((r) => r.wallMs === median(runs.map((x) => x.wallMs)));
+  log(`${label}: ${(pick.wallMs / 1000).toFixed(2)} s (median of ${RUNS})`);
+  return { ...pick, runsMs: runs.map((r) => Math.round(r.wallMs)) };
+}
+
+const results = {
+  date: new Date().toISOString(),
+  quick: QUICK,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model },
+  node: process.version,
+  threads: THREADS,
+  engineBuild: (() => {
+    try {
+      return JSON.parse(readFileSync(join(swDir, "build", "speechflow-engine.json"), "utf8")).mode;
+    } catch {
+      return "default";
+    }
+  })(),
+  corpora: {},
+};
+
+for (const [name, files] of Object.entries(corpus)) {
+  const audio = seconds(files);
+  log(`corpus ${name}: ${files.length} files, ${(audio / 60).toFixed(1)} min`);
+  const rows = {
+    "whisper.cpp -t 2": await repeat(`${name} whisper.cpp -t 2`, () => whisperCpp(files, { processors: 1 })),
+    "whisper.cpp -t 1 -p 2": await repeat(`${name} whisper.cpp -p 2`, () => whisperCpp(files, { processors: 2 })),
+    "speechflow 1 worker x 2 threads": await repeat(`${name} speechflow 1x2`, () => speechflow(files, { workers: 1 })),
+    "speechflow 2 workers x 1 thread": await repeat(`${name} speechflow 2x1`, () => speechflow(files, { workers: 2 })),
+  };
+  const bestWcpp = Math.min(rows["whisper.cpp -t 2"].wallMs, rows["whisper.cpp -t 1 -p 2"].wallMs);
+  const bestSf = Math.min(rows["speechflow 1 worker x 2 threads"].wallMs, rows["speechflow 2 workers x 1 thread"].wallMs);
+  for (const row of Object.values(rows)) row.xRealtime = (audio * 1000) / row.wallMs;
+  results.corpora[name] = { files: files.length, audioSeconds: audio, rows, speedupVsBestWhisperCpp: bestWcpp / bestSf };
+  log(`${name}: speechflow best / whisper.cpp best = ${(bestWcpp / bestSf).toFixed(2)}x`);
+}
+
+// growth with length and with the number of files (speechflow, 2 workers)
+results.growth = {};
+const hourAudio = seconds([hourFile]);
+results.growth["10-minute file"] = { audioSeconds: 600, ...(await speechflow([tenMinFile], { workers: 2 })) };
+results.growth["1-hour file"] = { audioSeconds: hourAudio, ...(await speechflow([hourFile], { workers: 2 })) };
+results.growth["1-hour file, whisper.cpp -t 2"] = { audioSeconds: hourAudio, ...(await whisperCpp([hourFile], { processors: 1 })) };
+for (const n of [1, 10, 50]) {
+  const files = shortFiles.slice(0, n);
+  results.growth[`${n} file(s) of 8 s`] = { audioSeconds: seconds(files), ...(await speechflow(files, { workers: 2 })) };
+}
+for (const [k, v] of Object.entries(results.growth)) log(`${k}: ${(v.wallMs / 1000).toFixed(2)} s, peak RSS ${(v.peakRssBytes / 1e6).toFixed(0)} MB`);
+
+// the engine build: installed addon vs smart-whisper's default build (slow to compile: --portable)
+function timeAddon(addonDir, file) {
   const script = `
     const { Whisper } = require(${JSON.stringify(addonDir)});
-    const { execFileSync } = require("node:child_process");
-    const raw = execFileSync("ffmpeg", ["-v","error","-i",${JSON.stringify(file)},"-ac","1","-ar","16000","-f","f32le","pipe:1"], { maxBuffer: 1 << 30 });
-    const pcm = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4).slice();
+    const fs = require("node:fs");
+    const raw = fs.readFileSync(${JSON.stringify(file)}).subarray(44);
+    const pcm = new Float32Array(raw.length / 2);
+    for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16LE(i * 2) / 32768;
     (async () => {
-      const w = new Whisper(${JSON.stringify(model)}, { gpu: false, offload: 1e9 });
+      const w = new Whisper(${JSON.stringify(tinyModel)}, { gpu: false, offload: 1e9 });
       await w.load();
       const times = [];
-      for (let i = 0; i < ${runs}; i++) {
+      for (let i = 0; i < ${RUNS}; i++) {
         const t = process.hrtime.bigint();
-        const task = await w.transcribe(pcm, { strategy: 0, n_threads: 2, language: "en", temperature_inc: 0, no_context: true, format: "simple" });
+        const task = await w.transcribe(pcm, { strategy: 0, n_threads: ${THREADS}, language: "en", temperature_inc: 0, no_context: true, format: "simple" });
         await task.result;
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
@@ -87,95 +276,31 @@ function timeAddon(addonDir, model, file, runs) {
     })();`;
   return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
 }
-
-/** runs a command, sampling the RSS of its whole process tree every 50 ms */
-function runMeasured(cmd, cmdArgs, env = {}) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(cmd, cmdArgs, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    let peak = 0;
-    const treeRss = () => {
-      const kids = new Map();
-      for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-        try {
-          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-          const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-          const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
-          kids.set(Number(pid), { ppid, rss });
-        } catch {}
-      }
-      let total = 0;
-      const stack = [child.pid];
-      while (stack.length) {
-        const p = stack.pop();
-        total += kids.get(p)?.rss ?? 0;
-        for (const [pid, k] of kids) if (k.ppid === p) stack.push(pid);
-      }
-      return total;
-    };
-    const timer = setInterval(() => (peak = Math.max(peak, treeRss())), 50);
-    child.on("close", (code) => {
-      clearInterval(timer);
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${cmd} exited ${code}: ${stderr.slice(-500)}`));
-      else resolve({ wallMs, peakRssBytes: peak });
-    });
-  });
-}
-
-const results = { date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model }, node: process.version };
-const swDir = dirname(require.resolve("smart-whisper/package.json"));
-const engineInfoPath = join(swDir, "build", "speechflow-engine.json");
-results.engineBuild = existsSync(engineInfoPath) ? JSON.parse(readFileSync(engineInfoPath, "utf8")).mode : "default";
-
-// 1. engine: 60 s of speech, tiny-sized model, 2 threads
-const sixty = meeting(join(work, "speech-60s.mp3"), 60, 3);
-const nativeTimes = timeAddon(swDir, tinyModel, sixty, 3);
-results.engine = { audioSeconds: 60, threads: 2, installedBuild: { build: results.engineBuild, runsMs: nativeTimes, medianMs: median(nativeTimes) } };
-log(`engine (${results.engineBuild}): median ${median(nativeTimes).toFixed(0)} ms for 60 s`);
+const sixty = concat([corpus.dense[0]], join(work, "corpus", "sixty.wav"), 60);
+const installed = timeAddon(swDir, sixty);
+results.engine = { audioSeconds: 60, installed: { build: results.engineBuild, medianMs: median(installed), runsMs: installed } };
 if (args.has("--portable")) {
   const portableDir = join(work, "smart-whisper-portable");
   if (!existsSync(join(portableDir, "build", "Release", "smart-whisper.node"))) {
+    log("building smart-whisper's default (portable) addon for comparison ...");
     rmSync(portableDir, { recursive: true, force: true });
-    cpSync(swDir, portableDir, { recursive: true, filter: (src) => !src.includes(`${swDir}/build`) && !src.endsWith(".o") && !src.endsWith(".a") });
+    cpSync(swDir, portableDir, { recursive: true, filter: (src) => !src.startsWith(join(swDir, "build")) && !src.endsWith(".o") && !src.endsWith(".a") });
     mkdirSync(join(portableDir, "node_modules"), { recursive: true });
     cpSync(dirname(require.resolve("node-addon-api/package.json")), join(portableDir, "node_modules", "node-addon-api"), { recursive: true });
     const nodeGyp = join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
-    log("building smart-whisper's default (portable) addon for comparison ...");
-    execFileSync(process.execPath, [nodeGyp, "rebuild", "--nodedir=/usr"], { cwd: portableDir, stdio: "ignore", env: { ...process.env, BYOL: "" } });
+    const { BYOL: _ignored, ...env } = process.env;
+    execFileSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${process.env.npm_config_nodedir ?? "/usr"}`], { cwd: portableDir, stdio: "ignore", env });
   }
-  const portableTimes = timeAddon(portableDir, tinyModel, sixty, 3);
-  results.engine.portableBuild = { runsMs: portableTimes, medianMs: median(portableTimes) };
-  results.engine.speedup = median(portableTimes) / median(nativeTimes);
-  log(`engine (portable): median ${median(portableTimes).toFixed(0)} ms; native is ${results.engine.speedup.toFixed(1)}x faster`);
+  const portable = timeAddon(portableDir, sixty);
+  results.engine.portable = { medianMs: median(portable), runsMs: portable };
+  results.engine.speedup = median(portable) / median(installed);
 }
-
-// 2. pipeline on meeting-style files, tiny-sized model
-const cli = join(root, "bin", "speechflow.js");
-const corpus = join(work, "meetings");
-mkdirSync(corpus, { recursive: true });
-for (let i = 0; i < 10; i++) meeting(join(corpus, `m${i}.mp3`), 60, 10 + i);
-const pipeline = [];
-for (let r = 0; r < 3; r++) {
-  const out = join(work, "out-pipeline");
-  rmSync(out, { recursive: true, force: true });
-  pipeline.push(await runMeasured(process.execPath, [cli, "transcribe", corpus, "-o", out, "-m", tinyModel, "--no-temperature-fallback", "--language", "en", "--quiet"]));
-}
-const wall = median(pipeline.map((p) => p.wallMs));
-results.pipeline = { files: 10, audioSeconds: 600, runs: pipeline, medianWallMs: wall, xRealtime: 600000 / wall, peakRssBytes: Math.max(...pipeline.map((p) => p.peakRssBytes)) };
-log(`pipeline: 600 s of meetings in ${(wall / 1000).toFixed(1)} s (${(600000 / wall).toFixed(1)}x realtime)`);
-
-// 3. memory over a 1-hour file (micro model: the engine is not what is measured here)
-const hour = meeting(join(work, "hour.mp3"), 3600, 99);
-const outHour = join(work, "out-hour");
-rmSync(outHour, { recursive: true, force: true });
-const hourRun = await runMeasured(process.execPath, [cli, "transcribe", hour, "-o", outHour, "-m", microModel, "--no-temperature-fallback", "--language", "en", "--quiet"]);
-results.hourFile = { audioSeconds: 3600, model: "micro", ...hourRun };
-log(`1-hour file: ${(hourRun.wallMs / 1000).toFixed(1)} s, peak RSS of the process tree ${(hourRun.peakRssBytes / 1e6).toFixed(0)} MB`);
+log(`engine, 60 s: ${results.engineBuild} ${median(installed).toFixed(0)} ms${results.engine.portable ? `, portable ${results.engine.portable.medianMs.toFixed(0)} ms` : ""}`);
 
 mkdirSync(join(root, "bench", "results"), { recursive: true });
-const resultPath = join(root, "bench", "results", `${results.date.slice(0, 10)}.json`);
+const resultPath = join(root, "bench", "results", `${results.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`);
 writeFileSync(resultPath, JSON.stringify(results, null, 2) + "\n");
 log(`wrote ${resultPath}`);
+if (!QUICK) {
+  execFileSync(process.execPath, [join(root, "bench", "report.mjs"), resultPath], { stdio: "inherit" });
+}

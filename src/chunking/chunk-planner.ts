@@ -39,13 +39,15 @@ export interface PlannerOptions {
   cutSearchSeconds?: number;
 }
 
-export const PLANNER_VERSION = 1;
+export const PLANNER_VERSION = 3;
 const FRAME_SECONDS = 0.03;
 /** a frame is speech when it is this far above the recent noise floor (and above the threshold) */
 const MARGIN_DB = 10;
 /** the adaptive threshold never rises above this, so loud continuous speech stays speech */
 const THRESHOLD_CAP_DB = -35;
 const NOISE_WINDOW_SECONDS = 5;
+const CUT_SLACK_DB = 3;
+const MIN_PIECE_SECONDS = 3;
 
 export class ChunkPlanner {
   readonly sampleRate: number;
@@ -56,6 +58,8 @@ export class ChunkPlanner {
   private readonly minSpeechFrames: number;
   private readonly cutSearchFrames: number;
   private readonly thresholdDb: number;
+  /** a chunk is not filled with a piece of speech shorter than this */
+  private readonly minPieceSamples: number;
 
   /** retained audio: samples [bufStart, bufStart + bufLen) of the file */
   private buf = new Float32Array(0);
@@ -74,6 +78,8 @@ export class ChunkPlanner {
   private regionSpeechFrames = 0;
   /** per-frame dB of the open region, for choosing a cut: index = frame - regionFirstFrame */
   private regionDb: number[] = [];
+  /** per-frame: was the frame below the speech threshold (a pause inside the region) */
+  private regionPause: boolean[] = [];
   private regionFirstFrame = 0;
   /** end (exclusive) of the last span handed to a chunk; no later span may start before it */
   private floor = 0;
@@ -92,6 +98,7 @@ export class ChunkPlanner {
     this.minSpeechFrames = Math.max(1, Math.round((options.minSpeechSeconds ?? 0.09) / FRAME_SECONDS));
     this.cutSearchFrames = Math.max(1, Math.round((options.cutSearchSeconds ?? 8) / FRAME_SECONDS));
     this.thresholdDb = options.silenceThresholdDb;
+    this.minPieceSamples = Math.round(MIN_PIECE_SECONDS * this.sampleRate);
     if (this.padFrames * 2 >= this.gapFrames) {
       // padding both sides of a skipped silence must not make the spans overlap
       this.padFrames = Math.floor((this.gapFrames - 1) / 2);
@@ -182,6 +189,7 @@ export class ChunkPlanner {
     const speech = db > this.threshold(db);
     if (this.inRegion) {
       this.regionDb.push(db);
+      this.regionPause.push(!speech);
       if (speech) {
         this.lastSpeechFrame = f;
         this.regionSpeechFrames++;
@@ -195,42 +203,69 @@ export class ChunkPlanner {
       this.regionStart = Math.max(this.floor, (f - this.padFrames) * this.frame);
       this.regionFirstFrame = Math.floor(this.regionStart / this.frame);
       this.regionDb = [];
+      this.regionPause = [];
       // frames of the leading pad (already seen) count as silence when choosing a cut
-      for (let i = this.regionFirstFrame; i < f; i++) this.regionDb.push(-Infinity);
+      for (let i = this.regionFirstFrame; i < f; i++) {
+        this.regionDb.push(-Infinity);
+        this.regionPause.push(true);
+      }
       this.regionDb.push(db);
+      this.regionPause.push(false);
       this.lastSpeechFrame = f;
       this.regionSpeechFrames = 1;
       this.checkOverflow(f);
     }
   }
 
-  /** Keeps the open region within what the current chunk, or an empty chunk, can take. */
+  /**
+   * Keeps the open region within what the current chunk, or an empty chunk, can take. When the
+   * current chunk has room left and the region has a pause (a non-speech frame) before the point
+   * where the chunk would be full, the region is cut there: the chunk leaves full and whisper
+   * encodes fewer windows.
+   */
   private checkOverflow(f: number): void {
     const openEnd = (f + 1) * this.frame;
     if (this.spanSamples + (openEnd - this.regionStart) <= this.maxSamples) return;
     if (this.spans.length > 0) {
+      const room = this.maxSamples - this.spanSamples;
+      if (room >= this.minPieceSamples && this.cutRegion(this.regionStart + room, true)) return;
       this.emitChunk();
       if (openEnd - this.regionStart <= this.maxSamples) return;
     }
-    // the region alone is too long: cut at the quietest frame shortly before the limit
-    const limitFrame = Math.floor((this.regionStart + this.maxSamples) / this.frame) - 1;
-    const from = Math.max(this.regionFirstFrame + 1, limitFrame - this.cutSearchFrames);
+    this.cutRegion(this.regionStart + this.maxSamples, false);
+  }
+
+  /**
+   * Cuts the open region before sample `limit`: the quietest frame of the search window sets the
+   * bar, and the latest frame within CUT_SLACK_DB of it wins (a chunk as long as possible, cut in
+   * a pause). With `pauseOnly`, only non-speech frames qualify and no cut is made without one.
+   */
+  private cutRegion(limit: number, pauseOnly: boolean): boolean {
+    const limitFrame = Math.floor(limit / this.frame) - 1;
+    let from = Math.max(this.regionFirstFrame + 1, limitFrame - this.cutSearchFrames);
+    if (pauseOnly) from = Math.max(from, Math.ceil((this.regionStart + this.minPieceSamples) / this.frame));
+    const at = (g: number) => g - this.regionFirstFrame;
+    const eligible = (g: number) => !pauseOnly || this.regionPause[at(g)] === true;
+    let quietest = Infinity;
+    for (let g = from; g <= limitFrame; g++) if (eligible(g)) quietest = Math.min(quietest, this.regionDb[at(g)] ?? Infinity);
+    if (pauseOnly && quietest === Infinity) return false;
     let best = limitFrame;
-    let bestDb = Infinity;
     for (let g = limitFrame; g >= from; g--) {
-      const v = this.regionDb[g - this.regionFirstFrame] ?? Infinity;
-      if (v < bestDb) {
-        bestDb = v;
+      if (eligible(g) && (this.regionDb[at(g)] ?? Infinity) <= quietest + CUT_SLACK_DB) {
         best = g;
+        break;
       }
     }
-    const cut = Math.min(best * this.frame, this.regionStart + this.maxSamples);
+    const cut = Math.min(best * this.frame, limit);
     this.addSpan({ start: this.regionStart, end: cut });
     this.emitChunk();
-    this.regionDb = this.regionDb.slice(Math.floor(cut / this.frame) - this.regionFirstFrame);
+    const drop = Math.floor(cut / this.frame) - this.regionFirstFrame;
+    this.regionDb = this.regionDb.slice(drop);
+    this.regionPause = this.regionPause.slice(drop);
     this.regionFirstFrame = Math.floor(cut / this.frame);
     this.regionStart = cut;
     this.regionSpeechFrames = this.minSpeechFrames; // a continuation is speech by construction
+    return true;
   }
 
   private closeRegion(endSample: number): void {

@@ -53,7 +53,7 @@ export const configSchema = z
       .describe("Threads per transcription; 0 = CPU cores divided among the workers' slots"),
     jobsPerWorker: z.number().int().min(1).max(16).default(1).describe("Chunks one worker transcribes at the same time"),
     device: deviceSpec.default("cpu").describe("Where workers run: cpu, or cuda:0,cuda:1 for one worker per GPU (needs a CUDA engine build)"),
-    maxChunkSeconds: z.number().min(5).max(30).default(29).describe("Longest chunk of audio handed to whisper (whisper's window is 30 s)"),
+    maxChunkSeconds: z.number().min(5).max(30).default(30).describe("Longest chunk of audio handed to whisper (whisper's window is 30 s)"),
     skipSilenceSeconds: z
       .number()
       .min(0.3)

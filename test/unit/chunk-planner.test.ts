@@ -97,6 +97,21 @@ describe("ChunkPlanner", () => {
     expect(coverageErrors(chunks, speech)).toEqual([]);
   });
 
+  it("fills a chunk to the limit by cutting the next stretch of speech at a pause inside it", () => {
+    // 20 s of speech, a long silence, then 20 s of speech with short pauses every 4 s
+    const parts: [("speech" | "silence" | "dip"), number][] = [["speech", 20], ["silence", 5]];
+    for (let i = 0; i < 5; i++) parts.push(["speech", 3.7], ["silence", 0.3]);
+    const { samples, speech } = pcm(parts);
+    const chunks = plan(samples);
+    const lengths = chunks.map((c) => c.spans.reduce((n, s) => n + s.end - s.start, 0) / SR);
+    expect(chunks).toHaveLength(2);
+    expect(lengths[0]).toBeGreaterThan(27); // 20 s + two or more 4 s sentences, not just 20 s
+    expect(lengths[0]).toBeLessThanOrEqual(29);
+    const cut = chunks[1]!.spans[0]!.start;
+    expect(speech.slice(cut - 160, cut).every((v) => v)).toBe(false); // the cut lies in a pause
+    expect(coverageErrors(chunks, speech)).toEqual([]);
+  });
+
   it("plans nothing for pure silence", () => {
     expect(plan(pcm([["silence", 120]]).samples)).toEqual([]);
   });
