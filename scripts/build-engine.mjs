@@ -36,7 +36,9 @@ if (requested === "skip") process.exit(0);
 const swVersion = JSON.parse(readFileSync(join(swDir, "package.json"), "utf8")).version;
 const infoPath = join(swDir, "build", "speechflow-engine.json");
 const addonPath = join(swDir, "build", "Release", "smart-whisper.node");
-const whisperDir = join(swDir, "whisper.cpp");
+// SPEECHFLOW_WHISPER_CPP_DIR: build libwhisper.a from another whisper.cpp tree of the same version
+// (needed for CUDA, see byol())
+const whisperDir = process.env.SPEECHFLOW_WHISPER_CPP_DIR || join(swDir, "whisper.cpp");
 const jobs = String(Math.max(1, availableParallelism()));
 const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}` };
 
@@ -89,6 +91,15 @@ function cleanObjects() {
 function byol(cuda) {
   if (process.platform !== "linux") {
     log("the BYOL build is scripted for Linux only; keeping smart-whisper's own build");
+    return false;
+  }
+  if (cuda && !existsSync(join(whisperDir, "ggml", "src", "ggml-cuda", "common.cuh"))) {
+    // smart-whisper's npm package ships its whisper.cpp without the CUDA headers (*.cuh)
+    log(
+      `${whisperDir} has no CUDA headers (smart-whisper's package leaves out *.cuh). Point ` +
+        "SPEECHFLOW_WHISPER_CPP_DIR at a whisper.cpp checkout of the same version (the one smart-whisper " +
+        `${swVersion} vendors) and run again`,
+    );
     return false;
   }
   // the Makefile includes scripts/get-flags.mk, which the npm package does not ship

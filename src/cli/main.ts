@@ -15,6 +15,7 @@ import { MODEL_CATALOG } from "../models/model-catalog.js";
 import { addModel, listModels, managedModelsDir, removeModel } from "../models/model-store.js";
 import { pullModel } from "../models/pull-model.js";
 import { resolveModel } from "../models/resolve-model.js";
+import { gpusToDeviceSpec } from "../engine/devices.js";
 import { JsonReporter } from "../reporters/json-reporter.js";
 import { PlainReporter } from "../reporters/plain-reporter.js";
 import { ProgressReporter } from "../reporters/progress-reporter.js";
@@ -76,6 +77,7 @@ function flagsFromOptions(options: Record<string, unknown>): Partial<Record<keyo
     if (value === undefined) continue;
     flags[field.key] = typeof value === "boolean" ? value : coerceFieldValue(field, value as string | string[]);
   }
+  if (typeof options.gpus === "string") flags.device = gpusToDeviceSpec(options.gpus);
   if (options.json === true) flags.reporter = "json";
   if (options.quiet === true) flags.reporter = "silent";
   return flags;
@@ -114,6 +116,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     .option("--from-list <file>", "read inputs from a file, one per line ('-' = stdin)")
     .option("--json", "NDJSON events on stdout (same as --reporter json)")
     .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs; sets --device cuda:0,cuda:1,...")
     .addHelpText("after", EXAMPLES)
     .exitOverride();
   addConfigOptions(transcribe);

@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { SpeechflowError } from "../errors/speechflow-error.js";
 
 /**
  * Where a worker process runs. `cpu` today; `cuda:N` starts one worker per GPU with
@@ -35,4 +37,28 @@ export function planWorkers(spec: string, workers: number): WorkerSlot[] {
 export function threadsPerJob(configured: number, slots: number, cores = availableParallelism()): number {
   if (configured > 0) return configured;
   return Math.max(1, Math.floor(cores / Math.max(1, slots)));
+}
+
+/** GPU indices as nvidia-smi lists them; empty when there is no nvidia-smi or no GPU. */
+export function detectGpus(): number[] {
+  try {
+    const out = execFileSync("nvidia-smi", ["--query-gpu=index", "--format=csv,noheader"], { encoding: "utf8", timeout: 10000, stdio: ["ignore", "pipe", "ignore"] });
+    return out.split("\n").map((l) => l.trim()).filter((l) => /^\d+$/.test(l)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `--gpus all` or `--gpus N` -> the device spec "cuda:0,cuda:1,..." */
+export function gpusToDeviceSpec(gpus: string, detected: () => number[] = detectGpus): string {
+  const found = detected();
+  let indices: number[];
+  if (gpus === "all") indices = found;
+  else if (/^\d+$/.test(gpus) && Number(gpus) > 0) indices = found.slice(0, Number(gpus));
+  else throw new SpeechflowError("USAGE", `--gpus takes "all" or a count, not "${gpus}"`);
+  if (indices.length === 0) throw new SpeechflowError("USAGE", "--gpus: no NVIDIA GPU found (nvidia-smi lists none); use --device cpu");
+  if (gpus !== "all" && indices.length < Number(gpus)) {
+    throw new SpeechflowError("USAGE", `--gpus ${gpus}: only ${indices.length} GPU(s) found`);
+  }
+  return indices.map((i) => `cuda:${i}`).join(",");
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { gpusToDeviceSpec, parseDevices, planWorkers, threadsPerJob, deviceEnv } from "../../src/engine/devices.js";
+
+describe("devices", () => {
+  it("plans --workers CPU processes, or one process per listed GPU", () => {
+    expect(planWorkers("cpu", 3)).toHaveLength(3);
+    expect(planWorkers("cuda:0,cuda:2", 8).map((s) => s.device)).toEqual([
+      { kind: "cuda", index: 0 },
+      { kind: "cuda", index: 2 },
+    ]);
+    expect(deviceEnv(parseDevices("cuda:2")[0]!)).toEqual({ CUDA_VISIBLE_DEVICES: "2" });
+    expect(deviceEnv(parseDevices("cpu")[0]!)).toEqual({});
+  });
+
+  it("shares the cores among slots when threads is 0", () => {
+    expect(threadsPerJob(0, 2, 8)).toBe(4);
+    expect(threadsPerJob(0, 4, 2)).toBe(1);
+    expect(threadsPerJob(3, 4, 2)).toBe(3);
+  });
+
+  it("turns --gpus into a device list from what nvidia-smi reports", () => {
+    expect(gpusToDeviceSpec("all", () => [0, 1, 2])).toBe("cuda:0,cuda:1,cuda:2");
+    expect(gpusToDeviceSpec("2", () => [0, 1, 2])).toBe("cuda:0,cuda:1");
+    expect(() => gpusToDeviceSpec("all", () => [])).toThrow(/no NVIDIA GPU found/);
+    expect(() => gpusToDeviceSpec("4", () => [0])).toThrow(/only 1 GPU\(s\) found/);
+    expect(() => gpusToDeviceSpec("many", () => [0])).toThrow(/takes "all" or a count/);
+  });
+});
