@@ -71,8 +71,9 @@ function meeting(out, seconds, seed) {
   let total = 0;
   let s = seed;
   while (total < seconds) {
-    parts.push(clip(s % sentences.length));
-    total += 4.3;
+    const c = clip(s % sentences.length);
+    parts.push(c);
+    total += (readFileSync(c).length - 44) / 32000;
     s = (s * 9301 + 49297) % 233280;
     const pause = [0.5, 1, 2, 3, 6][s % 5];
     parts.push(silence(pause));

@@ -45,6 +45,7 @@ Exit codes:
   1    fatal error (no ffmpeg, model missing or unloadable, state database unusable)
   2    usage or configuration error
   3    the run finished but some inputs failed (each is listed with its cause)
+  75   another run is using the same state database; try again later
   130  interrupted (Ctrl-C); 143 on SIGTERM. Run the same command again to resume.
 `;
 

@@ -4,6 +4,8 @@ export const ExitCode = {
   fatal: 1,
   usage: 2,
   someInputsFailed: 3,
+  /** another run holds the state database (EX_TEMPFAIL: try again later) */
+  locked: 75,
   interrupted: 130,
 } as const;
 
@@ -22,6 +24,7 @@ export type ErrorCode =
   | "WORKER_CRASHED"
   | "CHUNK_FAILED"
   | "STATE_DB_INVALID"
+  | "LOCKED"
   | "OUTPUT_WRITE_FAILED"
   | "INTERRUPTED"
   | "INTERNAL";

@@ -1,8 +1,8 @@
-import { existsSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import PQueue from "p-queue";
 import type { RunContext } from "../core/run-context.js";
-import type { FailureInfo } from "../core/events.js";
+import type { FailureInfo, SpeechflowEvent } from "../core/events.js";
 import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
 import { scanInputs, type MediaInput } from "../inputs/scan-inputs.js";
@@ -13,6 +13,7 @@ import { planWorkers, threadsPerJob } from "../engine/devices.js";
 import type { EngineParams } from "../engine/worker-protocol.js";
 import { ensureModel } from "../models/ensure-model.js";
 import { StateStore, type FileRow } from "../store/state-store.js";
+import { RunLock } from "../store/run-lock.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { renderFormat, tmpDirOf, writeOutputs } from "../outputs/write-outputs.js";
 import type { JsonMetadata } from "../outputs/format-json.js";
@@ -27,16 +28,8 @@ export interface TranscribeRequest {
   allowModelDownload?: boolean;
 }
 
-export interface RunSummary {
-  status: "completed" | "interrupted";
-  files: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  audioMs: number;
-  elapsedMs: number;
-  failures: FailureInfo[];
-}
+/** the run-end event's totals; a returned run is never "failed" (that one throws) */
+export type RunSummary = Omit<Extract<SpeechflowEvent, { type: "run-end" }>, "type" | "status"> & { status: "completed" | "interrupted" };
 
 type FileOutcome = "done" | "skipped" | "failed" | "interrupted";
 type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: string };
@@ -66,7 +59,15 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const model = await ensureModel(config, { cwd: request.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal });
   const scan = await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: request.cwd, skipDirs: [outputDir] }, ctx);
 
-  const store = StateStore.open(dbPath);
+  mkdirSync(dirname(dbPath), { recursive: true });
+  const lock = RunLock.acquire(dbPath);
+  let store: StateStore;
+  try {
+    store = StateStore.open(dbPath);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const settings = transcriptionSettings(config, model);
   const fingerprint = settingsFingerprint(settings);
   const runId = store.beginRun(TOOL_VERSION, { ...settings, model: model.name, formats: config.formats });
@@ -293,6 +294,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   };
   store.endRun(runId, fatal !== undefined ? "failed" : summary.status, { ...summary });
   store.close();
+  lock.release();
   if (fatal !== undefined) throw fatal;
   emit({ type: "run-end", ...summary });
   return summary;
