@@ -64,6 +64,30 @@ if (r.engine.portable) {
   lines.push(`The native build is ${r.engine.speedup.toFixed(1)}× faster.`);
 }
 lines.push("");
+// targets from the benchmark issue, judged on this run's figures (never asserted in tests)
+const meet = r.corpora.meetings;
+const dense = r.corpora.dense;
+const wcppRss = meet.rows["whisper.cpp -t 2"].peakRssBytes;
+const hour = r.growth["1-hour file"];
+const budget = 2 * wcppRss + 300e6;
+const outside = Object.entries(r.corpora).flatMap(([name, c]) =>
+  Object.entries(c.rows).filter(([t]) => t.startsWith("speechflow")).map(([t, row]) => `${name} / ${t}: ${pct(row.outsideEngineShare)}`),
+);
+lines.push("## Targets");
+lines.push("");
+lines.push("| target | measured | verdict |");
+lines.push("| --- | --- | --- |");
+lines.push(`| meeting-style speech ≥ 1.3× whisper.cpp's best | ${meet.speedupVsBestWhisperCpp.toFixed(2)}× | ${meet.speedupVsBestWhisperCpp >= 1.3 ? "met" : "missed"} |`);
+lines.push(`| dense speech ≥ 1.0× whisper.cpp's best | ${dense.speedupVsBestWhisperCpp.toFixed(2)}× | ${dense.speedupVsBestWhisperCpp >= 1 ? "met" : "missed"} |`);
+lines.push(`| work outside the engine < 5% of wall time | ${outside.join("; ")} | ${Object.values(r.corpora).every((c) => Object.entries(c.rows).every(([t, row]) => !t.startsWith("speechflow") || row.outsideEngineShare < 0.05)) ? "met" : "missed on some rows"} |`);
+lines.push(`| peak RSS ≤ workers' model memory + 300 MB (2 workers; one whisper.cpp process = ${mb(wcppRss)} MB, so ${mb(budget)} MB) | 1-hour file: ${mb(hour.peakRssBytes)} MB (10-hour file not run) | ${hour.peakRssBytes <= budget ? "met" : "missed"} |`);
+lines.push("");
+lines.push("Why dense speech is slower here: speechflow cuts chunks only in pauses, so 60 s of continuous reading");
+lines.push("becomes about 29.5 + 28 + 2.5 s, three encoder windows, where whisper.cpp encodes two. With this synthetic");
+lines.push("decoder whisper.cpp always advances exactly 30 s per window (its last timestamp is <|30.00|>); a real model");
+lines.push("ends windows at its last complete segment and re-encodes the rest, which this benchmark cannot show.");
+lines.push("The gain on meeting-style audio comes from skipped silence (fewer windows: see the windows column).");
+lines.push("");
 lines.push("## GPU");
 lines.push("");
 lines.push("`--device cuda:N` and the `cuda` engine build (`SPEECHFLOW_ENGINE_BUILD=cuda`) are **untested**: no GPU");
