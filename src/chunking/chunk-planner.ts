@@ -7,8 +7,9 @@
  * than `skipSilenceSeconds` stays in one span; longer silences are left out and the spans either
  * side are packed into the same chunk while they fit, because whisper encodes a full 30 s window
  * whatever the chunk's length: packing keeps the encoder busy with speech, not with silence.
- * Speech that runs past the limit with no long pause is cut at the quietest 30 ms frame in the last
- * `cutSearchSeconds` before the limit.
+ * When the next stretch of speech does not fit, it is cut at a short pause inside it so that the
+ * chunk leaves full; speech with no pause at all is cut at its quietest 30 ms frame shortly before
+ * the limit (see cutRegion).
  *
  * The output is a pure function of the samples, so a resumed run plans exactly the same chunks
  * and can skip the ones already committed.

@@ -1,5 +1,5 @@
 import { readdir, stat, realpath, readFile } from "node:fs/promises";
-import { resolve, relative, basename, join, sep } from "node:path";
+import { resolve, basename, join, sep } from "node:path";
 import picomatch from "picomatch";
 import { isMediaPath } from "./media-extensions.js";
 import type { RunContext } from "../core/run-context.js";
@@ -187,9 +187,4 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
     media.push({ path: item.path, relPath: item.relPath, outputStem });
   }
   return { media, problems };
-}
-
-export function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith("..") && !rel.startsWith(sep) ? rel : path;
 }

@@ -17,7 +17,7 @@ import { RunLock } from "../store/run-lock.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { renderFormat, tmpDirOf, writeOutputs } from "../outputs/write-outputs.js";
 import type { JsonMetadata } from "../outputs/format-json.js";
-import { hashFile, settingsFingerprint, transcriptionSettings } from "./settings-fingerprint.js";
+import { decodingSettings, hashFile, settingsFingerprint, transcriptionSettings } from "./settings-fingerprint.js";
 
 export interface TranscribeRequest {
   inputs: string[];
@@ -98,15 +98,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     return poolStarting;
   };
 
-  const params: EngineParams = {
-    language: config.language,
-    translate: config.translate,
-    prompt: config.prompt,
-    beamSize: config.beamSize,
-    temperatureFallback: config.temperatureFallback,
-    wordTimestamps: config.wordTimestamps,
-    threads,
-  };
+  const params: EngineParams = { ...decodingSettings(config), threads };
   const meta = (row: FileRow, durationMs: number, language: string | null): JsonMetadata => ({
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     source: { path: row.rel_path, size: row.size, sha256: row.content_hash },

@@ -9,15 +9,16 @@ import type { ResolvedModel } from "../models/resolve-model.js";
  * fingerprint is transcribed again; output-only settings (formats, line width) are not part of it
  * because outputs are rendered again from the stored chunks.
  */
+/** the decoding settings handed to every engine job */
+export function decodingSettings(config: SpeechflowConfig) {
+  const { language, translate, prompt, beamSize, temperatureFallback, wordTimestamps } = config;
+  return { language, translate, prompt, beamSize, temperatureFallback, wordTimestamps };
+}
+
 export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedModel) {
   return {
     model: model.identity,
-    language: config.language,
-    translate: config.translate,
-    prompt: config.prompt,
-    beamSize: config.beamSize,
-    temperatureFallback: config.temperatureFallback,
-    wordTimestamps: config.wordTimestamps,
+    ...decodingSettings(config),
     maxChunkSeconds: config.maxChunkSeconds,
     skipSilenceSeconds: config.skipSilenceSeconds,
     silenceThresholdDb: config.silenceThresholdDb,
