@@ -71,7 +71,7 @@ function addonLoads() {
 function gyp(env) {
   const nodeGyp = nodeGypPath();
   if (!nodeGyp) {
-    log("node-gyp not found (run this through npm: npm rebuild speechflow)");
+    log("node-gyp not found (run this through npm: npm run postinstall)");
     return false;
   }
   const args = [nodeGyp, "rebuild"];
@@ -125,7 +125,7 @@ if (existsSync(infoPath) && existsSync(addonPath)) {
   const info = JSON.parse(readFileSync(infoPath, "utf8"));
   const same = info.smartWhisper === key.smartWhisper && info.abi === key.abi && info.platform === key.platform;
   if (same && info.requested === requested && addonLoads()) {
-    log(`already built (${info.mode}); set SPEECHFLOW_ENGINE_BUILD and run npm rebuild speechflow to change it`);
+    log(`already built (${info.mode}); set SPEECHFLOW_ENGINE_BUILD and run npm run postinstall to change it`);
     process.exit(0);
   }
 }
