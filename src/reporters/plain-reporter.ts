@@ -2,7 +2,7 @@ import type { ChalkInstance } from "chalk";
 import type { SpeechflowEvent } from "../core/events.js";
 import type { Reporter } from "./reporter.js";
 import { RunStats, formatDuration } from "./run-stats.js";
-import { summaryLines } from "./summary-lines.js";
+import { noticeLine, summaryLines } from "./summary-lines.js";
 
 /** For logs and cron: one line per finished file, a status line every `intervalMs`, on stderr. */
 export class PlainReporter implements Reporter {
@@ -28,32 +28,19 @@ export class PlainReporter implements Reporter {
         this.timer = setInterval(() => this.progress(), this.intervalMs);
         this.timer.unref();
         break;
-      case "model-download-start":
-        this.line(`model ${event.name} is not here yet: downloading ${event.sizeMiB} MiB from ${event.url}`);
-        break;
-      case "model-download-done":
-        this.line(`model ${event.name} saved to ${event.path} (SHA-1 verified${event.resumed ? ", download resumed" : ""})`);
-        break;
       case "file-done":
         this.line(`${c.green("✓")} ${event.file} (${formatDuration(event.durationMs)} audio, ${event.chunks} chunk(s), ${formatDuration(event.elapsedMs)})`);
-        break;
-      case "file-failed":
-        this.line(`${c.red("✗")} ${event.file}: ${event.message}`);
         break;
       case "chunk-retry":
         this.line(`${c.yellow("!")} ${event.file}: chunk ${event.index} will be retried (attempt ${event.attempt}): ${event.message}`);
         break;
-      case "worker-exit":
-        this.line(`${c.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried`);
-        break;
-      case "warning":
-        this.line(`${c.yellow("!")} ${event.file ? event.file + ": " : ""}${event.message}`);
-        break;
       case "run-end":
         for (const l of summaryLines(event, c)) this.line(l);
         break;
-      default:
-        break;
+      default: {
+        const notice = noticeLine(event, c);
+        if (notice) this.line(notice);
+      }
     }
   }
 

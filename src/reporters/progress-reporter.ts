@@ -3,7 +3,7 @@ import type { ChalkInstance } from "chalk";
 import type { SpeechflowEvent } from "../core/events.js";
 import type { Reporter } from "./reporter.js";
 import { RunStats, formatDuration } from "./run-stats.js";
-import { summaryLines } from "./summary-lines.js";
+import { noticeLine, summaryLines } from "./summary-lines.js";
 
 /** Progress bar on a TTY: files, audio minutes done, x-realtime, ETA; failures printed above it. */
 export class ProgressReporter implements Reporter {
@@ -55,27 +55,14 @@ export class ProgressReporter implements Reporter {
         this.timer = setInterval(() => this.bar?.update(this.stats.finishedFiles, this.payload()), 1000);
         this.timer.unref();
         break;
-      case "model-download-start":
-        this.log(`model ${event.name} is not here yet: downloading ${event.sizeMiB} MiB from ${event.url}`);
-        break;
-      case "model-download-done":
-        this.log(`model ${event.name} saved to ${event.path} (SHA-1 verified${event.resumed ? ", download resumed" : ""})`);
-        break;
-      case "file-failed":
-        this.log(`${c.red("✗")} ${event.file}: ${event.message}`);
-        break;
-      case "worker-exit":
-        this.log(`${c.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) will be retried`);
-        break;
-      case "warning":
-        this.log(`${c.yellow("!")} ${event.file ? event.file + ": " : ""}${event.message}`);
-        break;
       case "run-end":
         this.close();
         for (const l of summaryLines(event, c)) this.out.write(l + "\n");
         return;
-      default:
-        break;
+      default: {
+        const notice = noticeLine(event, c);
+        if (notice) this.log(notice);
+      }
     }
     this.bar?.update(this.stats.finishedFiles, this.payload());
   }

@@ -4,6 +4,24 @@ import { formatDuration } from "./run-stats.js";
 
 type RunEnd = Extract<SpeechflowEvent, { type: "run-end" }>;
 
+/** The line every human-facing reporter prints for an event worth noticing, or undefined. */
+export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string | undefined {
+  switch (event.type) {
+    case "model-download-start":
+      return `model ${event.name} is not here yet: downloading ${event.sizeMiB} MiB from ${event.url}`;
+    case "model-download-done":
+      return `model ${event.name} saved to ${event.path} (SHA-1 verified${event.resumed ? ", download resumed" : ""})`;
+    case "file-failed":
+      return `${chalk.red("✗")} ${event.file}: ${event.message}`;
+    case "worker-exit":
+      return `${chalk.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried`;
+    case "warning":
+      return `${chalk.yellow("!")} ${event.file ? event.file + ": " : ""}${event.message}`;
+    default:
+      return undefined;
+  }
+}
+
 /** The end-of-run lines: one summary (fit for cron mail), then one line per failed input. */
 export function summaryLines(event: RunEnd, chalk: ChalkInstance): string[] {
   const speed = event.elapsedMs > 0 ? event.audioMs / event.elapsedMs : 0;
