@@ -28,6 +28,37 @@ export function tmpDirOf(outputDir: string): string {
 }
 
 /**
+ * Writes `content` beside nothing: a temp file in `tmpDir` (same filesystem), fsync, rename.
+ * A reader, or a kill at any moment, sees the old file or the new one, never half of one.
+ */
+export function replaceFileAtomic(tmpDir: string, target: string, content: string | Uint8Array): void {
+  mkdirSync(tmpDir, { recursive: true });
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = join(tmpDir, `${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    writeFileSync(tmp, content);
+    const fd = openSync(tmp, "r");
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, target);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Writes `relPath` under the output folder atomically, with a one-line error naming the file. */
+export function writeOutputFile(outputDir: string, relPath: string, content: string | Uint8Array): string {
+  const target = join(outputDir, relPath);
+  try {
+    replaceFileAtomic(tmpDirOf(outputDir), target, content);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SpeechflowError("OUTPUT_WRITE_FAILED", `cannot write ${target} (${code ?? (error as Error).message})`, { file: target, retryable: false });
+  }
+  return target;
+}
+
+/**
  * Writes every format to a temp file and renames it into place, so a reader (or a kill) never
  * sees a half-written transcript under the output folder.
  */
@@ -45,16 +76,7 @@ export function writeOutputs(
     for (const format of formats) {
       const target = join(outputDir, `${outputStem}.${format}`);
       mkdirSync(dirname(target), { recursive: true });
-      const tmp = join(tmpDir, `${randomBytes(6).toString("hex")}.${format}`);
-      try {
-        writeFileSync(tmp, render(format));
-        const fd = openSync(tmp, "r");
-        fsyncSync(fd);
-        closeSync(fd);
-        renameSync(tmp, target);
-      } finally {
-        rmSync(tmp, { force: true });
-      }
+      replaceFileAtomic(tmpDir, target, render(format));
       written.push(target);
     }
   } catch (error) {
