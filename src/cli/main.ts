@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { CONFIG_FIELDS, coerceFieldValue } from "../config/config-fields.js";
 import { loadConfig } from "../config/load-config.js";
@@ -10,6 +10,10 @@ import { ExitCode, SpeechflowError, toSpeechflowError } from "../errors/speechfl
 import { readListFile } from "../inputs/scan-inputs.js";
 import { defaultDbPath, runTranscribe } from "../pipeline/run-transcribe.js";
 import { StateStore } from "../store/state-store.js";
+import { RunLock } from "../store/run-lock.js";
+import { runEval } from "../pipeline/run-eval.js";
+import { isUrl } from "../inputs/download-url.js";
+import type { RunContext } from "../core/run-context.js";
 import cliProgress from "cli-progress";
 import { MODEL_CATALOG } from "../models/model-catalog.js";
 import { addModel, listModels, managedModelsDir, removeModel } from "../models/model-store.js";
@@ -21,6 +25,7 @@ import { PlainReporter } from "../reporters/plain-reporter.js";
 import { ProgressReporter } from "../reporters/progress-reporter.js";
 import { SilentReporter, type Reporter } from "../reporters/reporter.js";
 import { terminalChalk } from "../reporters/terminal-style.js";
+import { formatDuration } from "../reporters/run-stats.js";
 
 const SHORT_FLAGS: Partial<Record<keyof SpeechflowConfig, string>> = {
   output: "-o",
@@ -37,7 +42,10 @@ Examples:
   $ speechflow transcribe "talks/**/*.mp4" --model ./models/ggml-small.bin --language de
   $ find /data -name '*.wav' | speechflow transcribe --from-list - --formats txt,json
   $ speechflow transcribe ./podcasts --workers 2 --threads 2 --word-timestamps --json > events.ndjson
-  $ speechflow status -o ./transcripts
+  $ speechflow transcribe https://example.org/talk.mp3 --notify-url https://hooks.example.org/speechflow
+  $ speechflow status -o ./transcripts --json
+  $ speechflow retry -o ./transcripts
+  $ speechflow eval ./LibriSpeech/test-clean -o ./eval --model small.en --max-wer 0.15
   $ speechflow models pull base.en
 
 Exit codes:
@@ -45,6 +53,7 @@ Exit codes:
   1    fatal error (no ffmpeg, model missing or unloadable, state database unusable)
   2    usage or configuration error
   3    the run finished but some inputs failed (each is listed with its cause)
+  4    eval: the overall WER is above --max-wer
   75   another run is using the same state database; try again later
   130  interrupted (Ctrl-C); 143 on SIGTERM. Run the same command again to resume.
 `;
@@ -87,10 +96,56 @@ function flagsFromOptions(options: Record<string, unknown>): Partial<Record<keyo
 function pickReporter(config: SpeechflowConfig, env: NodeJS.ProcessEnv): Reporter {
   const chalk = terminalChalk(process.stderr, env);
   const mode = config.reporter === "auto" ? (process.stderr.isTTY ? "progress" : "plain") : config.reporter;
-  if (mode === "json") return new JsonReporter(process.stdout);
+  if (mode === "json") return new JsonReporter(process.stdout, process.stderr);
   if (mode === "silent") return new SilentReporter();
   if (mode === "progress") return new ProgressReporter(process.stderr, chalk);
   return new PlainReporter(process.stderr, chalk);
+}
+
+function stateDbPath(config: SpeechflowConfig, cwd: string): string {
+  return config.db ? resolve(cwd, config.db) : defaultDbPath(resolve(cwd, config.output));
+}
+
+const isInside = (dir: string, path: string) => {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+};
+
+/**
+ * Runs a pipeline with a reporter and signal handling: the first Ctrl-C (or SIGTERM) stops after
+ * the chunks in flight, the second quits at once. Maps an interrupted run to 130/143.
+ */
+async function withRun<T extends { status: "completed" | "interrupted" }>(
+  config: SpeechflowConfig,
+  env: NodeJS.ProcessEnv,
+  run: (ctx: RunContext, allowModelDownload: boolean) => Promise<T>,
+): Promise<T> {
+  const reporter = pickReporter(config, env);
+  const controller = new AbortController();
+  let signalName: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (signalName) {
+      reporter.close();
+      process.stderr.write("speechflow: stopped at once; finished chunks are saved\n");
+      process.exit(name === "SIGTERM" ? 143 : ExitCode.interrupted);
+    }
+    signalName = name;
+    if (config.reporter !== "json") process.stderr.write(`\nspeechflow: stopping after the chunks in progress (${name} again to quit now)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    // a missing model is downloaded when a person is watching (a terminal), never from cron
+    const allowModelDownload = process.stderr.isTTY === true && config.reporter !== "json";
+    const result = await run({ config, emit: (e) => reporter.onEvent(e), signal: controller.signal }, allowModelDownload);
+    if (result.status === "interrupted") throw new ExitRequest(signalName === "SIGTERM" ? 143 : ExitCode.interrupted);
+    return result;
+  } finally {
+    reporter.close();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
 
 class ExitRequest extends Error {
@@ -125,35 +180,100 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: flagsFromOptions(options), env });
     const listEntries = options.fromList ? await readListFile(options.fromList as string, cwd) : [];
     if (inputs.length === 0 && listEntries.length === 0 && !options.fromList) {
-      throw new SpeechflowError("USAGE", "no inputs: give files, folders or globs, or --from-list FILE");
+      throw new SpeechflowError("USAGE", "no inputs: give files, folders, globs or URLs, or --from-list FILE");
     }
-    const reporter = pickReporter(config, env);
-    const controller = new AbortController();
-    let signalName: NodeJS.Signals | undefined;
-    const onSignal = (name: NodeJS.Signals) => {
-      if (signalName) {
-        reporter.close();
-        process.stderr.write("speechflow: stopped at once; finished chunks are saved\n");
-        process.exit(name === "SIGTERM" ? 143 : ExitCode.interrupted);
-      }
-      signalName = name;
-      if (config.reporter !== "json") process.stderr.write(`\nspeechflow: stopping after the chunks in progress (${name} again to quit now)\n`);
-      controller.abort();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    try {
-      // a missing model is downloaded when a person is watching (a terminal), never from cron
-      const allowModelDownload = process.stderr.isTTY === true && config.reporter !== "json";
-      const summary = await runTranscribe({ inputs, listEntries, cwd, env, allowModelDownload }, { config, emit: (e) => reporter.onEvent(e), signal: controller.signal });
-      if (summary.status === "interrupted") throw new ExitRequest(signalName === "SIGTERM" ? 143 : ExitCode.interrupted);
-      if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
-    } finally {
-      reporter.close();
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+    const summary = await withRun(config, env, (ctx, allowModelDownload) => runTranscribe({ inputs, listEntries, cwd, env, allowModelDownload }, ctx));
+    if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+  });
+
+  const retry = program
+    .command("retry")
+    .description("Transcribe again only the files that failed in earlier runs (same output folder and state database)")
+    .option("-c, --config <path>", "config file (default: searched from the current directory)")
+    .option("--json", "NDJSON events on stdout (same as --reporter json)")
+    .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs")
+    .exitOverride();
+  addConfigOptions(retry);
+  retry.action(async (options: Record<string, unknown>) => {
+    const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: flagsFromOptions(options), env });
+    const dbPath = stateDbPath(config, cwd);
+    const store = StateStore.open(dbPath);
+    const failed = store.filesWithStatus("failed");
+    store.close();
+    if (failed.length === 0) {
+      process.stderr.write(`speechflow: nothing to retry: no failed files in ${dbPath}\n`);
+      return;
+    }
+    const items = failed.map((row) => ({ path: row.path, relPath: row.rel_path, outputStem: row.output_stem, ...(isUrl(row.path) ? { url: row.path } : {}) }));
+    const summary = await withRun(config, env, (ctx, allowModelDownload) =>
+      runTranscribe({ inputs: [], cwd, env, allowModelDownload, media: { items, problems: [] } }, ctx),
+    );
+    if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+  });
+
+  const evaluate = program
+    .command("eval")
+    .description("Transcribe a dataset (resumably) and score it: WER and CER per file and overall, wer.json and wer.md in the output folder")
+    .argument("<dataset>", "LibriSpeech-style folder (*.trans.txt), a folder with ref.tsv or .txt beside each audio file, or a .jsonl manifest")
+    .option("-c, --config <path>", "config file (default: searched from the current directory)")
+    .option("--max-wer <rate>", "exit with code 4 when the overall WER is above this (0.15 = 15%)")
+    .option("--no-normalize", "score the raw text (case and punctuation count) instead of normalised English")
+    .option("--trn", "also write sclite-compatible ref.trn and hyp.trn")
+    .option("--json", "NDJSON events on stdout (same as --reporter json)")
+    .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs")
+    .exitOverride();
+  addConfigOptions(evaluate);
+  evaluate.action(async (dataset: string, options: Record<string, unknown>) => {
+    const maxWer = options.maxWer === undefined ? undefined : Number(options.maxWer);
+    if (maxWer !== undefined && (Number.isNaN(maxWer) || maxWer < 0)) throw new SpeechflowError("USAGE", `--max-wer expects a rate such as 0.15, not "${String(options.maxWer)}"`);
+    const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: flagsFromOptions(options), env });
+    const result = await withRun(config, env, async (ctx, allowModelDownload) => {
+      const r = await runEval({ dataset, cwd, env, allowModelDownload, normalize: options.normalize !== false, trn: options.trn === true }, ctx);
+      return { ...r, status: r.run.status };
+    });
+    if (result.run.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+    if (maxWer !== undefined && result.scores && result.scores.wer > maxWer) {
+      process.stderr.write(`speechflow: WER ${(result.scores.wer * 100).toFixed(2)}% is above --max-wer ${(maxWer * 100).toFixed(2)}%\n`);
+      throw new ExitRequest(ExitCode.werAboveMax);
     }
   });
+
+  program
+    .command("clean")
+    .description("Forget files that no longer exist (their state, and with --outputs their transcripts)")
+    .option("-o, --output <dir>", "output folder whose state to clean", "transcripts")
+    .option("--db <path>", "state database (default: <output>/.speechflow/state.sqlite)")
+    .option("--outputs", "also delete the transcripts written for those files")
+    .option("--dry-run", "only list what would be removed")
+    .exitOverride()
+    .action((options: { output: string; db?: string; outputs?: boolean; dryRun?: boolean }) => {
+      const outputDir = resolve(cwd, options.output);
+      const dbPath = options.db ? resolve(cwd, options.db) : defaultDbPath(outputDir);
+      if (!existsSync(dbPath)) throw new SpeechflowError("USAGE", `no state database at ${dbPath} (pass -o or --db)`);
+      const lock = RunLock.acquire(dbPath);
+      try {
+        const store = StateStore.open(dbPath);
+        try {
+          const gone = store.allFiles().filter((row) => !isUrl(row.path) && !existsSync(row.path));
+          for (const row of gone) {
+            const outputs = row.outputs ? (JSON.parse(row.outputs) as string[]) : [];
+            // only ever delete inside the output folder, whatever the database says
+            const removable = options.outputs ? outputs.filter((o) => isInside(outputDir, o)) : [];
+            process.stdout.write(`${options.dryRun ? "would remove" : "removed"} ${row.path}${removable.length ? ` and ${removable.length} transcript(s)` : ""}\n`);
+            if (options.dryRun) continue;
+            for (const o of removable) rmSync(o, { force: true });
+            store.forgetFile(row.id);
+          }
+          process.stdout.write(`${gone.length} file(s) ${options.dryRun ? "would be" : "were"} forgotten; ${store.allFiles().length - (options.dryRun ? gone.length : 0)} remain\n`);
+        } finally {
+          store.close();
+        }
+      } finally {
+        lock.release();
+      }
+    });
 
   program
     .command("status")
@@ -178,7 +298,11 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
         `files: ${f.total} total, ${f.done} done, ${f.pending + f.processing} pending, ${f.failed} failed`,
         `chunks: ${summary.chunks.done} done, ${summary.chunks.pending} pending, ${summary.chunks.failed} failed`,
         `audio transcribed: ${(summary.audioMsDone / 60000).toFixed(1)} min`,
-        summary.lastRun ? `last run: #${summary.lastRun.id} ${summary.lastRun.status}, started ${summary.lastRun.startedAt}` : "last run: none",
+        summary.lastRun
+          ? `last run: #${summary.lastRun.id} ${summary.lastRun.status}, started ${summary.lastRun.startedAt}` +
+            (summary.lastRun.elapsedMs !== null ? `, took ${formatDuration(summary.lastRun.elapsedMs)}` : "") +
+            (summary.lastRun.done !== null ? ` (${summary.lastRun.done} done, ${summary.lastRun.skipped} unchanged, ${summary.lastRun.failed} failed)` : "")
+          : "last run: none",
         ...summary.failures.map((x) => `  ✗ ${x.path}: ${x.error} [${x.code}]`),
       ];
       process.stdout.write(lines.join("\n") + "\n");

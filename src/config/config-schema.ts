@@ -75,6 +75,19 @@ export const configSchema = z
       .url()
       .default(DEFAULT_MODEL_BASE_URL)
       .describe("Where models are downloaded from (the whisper.cpp model repository, or a mirror of it)"),
+    downloadTimeoutSeconds: z
+      .number()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .describe("URL inputs: seconds to wait for a server's response headers, and for each next piece of data"),
+    downloadAttempts: z.number().int().min(1).max(10).default(3).describe("URL inputs: attempts per download (5xx, resets and timeouts are retried with backoff)"),
+    maxDownloadMiB: z.number().min(1).default(4096).describe("URL inputs: refuse downloads larger than this many MiB"),
+    notifyUrl: z
+      .string()
+      .refine((v) => v === "" || /^https?:\/\/[^\s]+$/i.test(v), "expected an http:// or https:// URL")
+      .default("")
+      .describe("POST the run-end JSON to this URL when a run finishes (retried; a failure is only a warning)"),
     ffmpeg: z.string().default("").describe("Path to ffmpeg; empty = $PATH, then the ffmpeg-static package"),
     db: z.string().default("").describe("State database path; empty = <output>/.speechflow/state.sqlite"),
     reporter: z

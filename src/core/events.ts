@@ -1,40 +1,88 @@
+import { z } from "zod";
+
 /**
  * Typed lifecycle events. The core never prints; reporters (progress bars, plain lines, NDJSON,
- * silent) turn these into output. The NDJSON reporter writes them unchanged, so every field here
- * is part of the `--json` contract.
+ * silent) turn these into output. `--json` writes them unchanged (plus `time`), so this schema is
+ * the NDJSON contract: docs/events.schema.json is generated from it and a test validates every
+ * line a real run prints. Add fields freely; never rename or remove one (scripts depend on them).
  */
-export interface FailureInfo {
-  file: string;
-  code: string;
-  message: string;
-}
+export const EVENTS_SCHEMA_VERSION = 1;
 
-export type SpeechflowEvent =
-  | { type: "run-start"; runId: number; inputs: number; model: string; workers: number; threads: number; db: string; output: string }
-  | { type: "model-download-start"; name: string; url: string; sizeMiB: number }
-  | { type: "model-download-progress"; name: string; receivedBytes: number; totalBytes: number | null }
-  | { type: "model-download-done"; name: string; path: string; bytes: number; resumed: boolean }
-  | { type: "engine-ready"; workers: number; loadMs: number; device: string }
-  | { type: "file-start"; file: string; relPath: string; resumedChunks: number }
-  | { type: "file-duration"; file: string; durationMs: number }
-  | { type: "file-skipped"; file: string; reason: "unchanged" }
-  | { type: "chunk-done"; file: string; index: number; audioMs: number; elapsedMs: number }
-  | { type: "chunk-retry"; file: string; index: number; attempt: number; message: string }
-  | { type: "file-done"; file: string; durationMs: number; chunks: number; outputs: string[]; elapsedMs: number }
-  | { type: "file-failed"; file: string; code: string; message: string }
-  | { type: "worker-exit"; worker: number; reason: string; inFlight: number }
-  | { type: "warning"; message: string; file?: string }
-  | {
-      type: "run-end";
-      status: "completed" | "interrupted" | "failed";
-      files: number;
-      done: number;
-      skipped: number;
-      failed: number;
-      audioMs: number;
-      elapsedMs: number;
-      failures: FailureInfo[];
-    };
+const failureInfo = z.object({
+  file: z.string().describe("the input: an absolute path, or the URL as given"),
+  code: z.string().describe("SpeechflowError code, e.g. MEDIA_UNREADABLE"),
+  message: z.string().describe("one line, names the cause"),
+});
+export type FailureInfo = z.infer<typeof failureInfo>;
 
+const counts = z.object({ ref: z.number(), correct: z.number(), substitutions: z.number(), deletions: z.number(), insertions: z.number() });
+
+export const eventSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("run-start"),
+      schema: z.literal(EVENTS_SCHEMA_VERSION).describe("version of this event format"),
+      runId: z.number().int(),
+      inputs: z.number().int().describe("media files found plus inputs that could not be used"),
+      model: z.string(),
+      workers: z.number().int(),
+      threads: z.number().int(),
+      db: z.string(),
+      output: z.string(),
+    })
+    .describe("first event of a transcribe or eval run"),
+  z.object({ type: z.literal("model-download-start"), name: z.string(), url: z.string(), sizeMiB: z.number() }),
+  z.object({ type: z.literal("model-download-progress"), name: z.string(), receivedBytes: z.number(), totalBytes: z.number().nullable() }),
+  z.object({ type: z.literal("model-download-done"), name: z.string(), path: z.string(), bytes: z.number(), resumed: z.boolean() }),
+  z.object({ type: z.literal("download-start"), file: z.string().describe("the URL (credentials removed)"), totalBytes: z.number().nullable() }),
+  z.object({ type: z.literal("download-progress"), file: z.string(), receivedBytes: z.number(), totalBytes: z.number().nullable() }),
+  z.object({ type: z.literal("download-done"), file: z.string(), bytes: z.number(), cached: z.boolean().describe("true when the earlier download was still valid") }),
+  z.object({ type: z.literal("engine-ready"), workers: z.number().int(), loadMs: z.number(), device: z.string() }),
+  z.object({ type: z.literal("file-start"), file: z.string(), relPath: z.string(), resumedChunks: z.number().int().describe("chunks already done in an earlier run") }),
+  z.object({ type: z.literal("file-duration"), file: z.string(), durationMs: z.number() }),
+  z.object({ type: z.literal("file-skipped"), file: z.string(), reason: z.literal("unchanged") }),
+  z.object({ type: z.literal("chunk-done"), file: z.string(), index: z.number().int(), audioMs: z.number(), elapsedMs: z.number() }),
+  z.object({ type: z.literal("chunk-retry"), file: z.string(), index: z.number().int(), attempt: z.number().int(), message: z.string() }),
+  z.object({
+    type: z.literal("file-done"),
+    file: z.string(),
+    durationMs: z.number(),
+    chunks: z.number().int(),
+    outputs: z.array(z.string()).describe("absolute paths of the files written"),
+    elapsedMs: z.number(),
+  }),
+  z.object({ type: z.literal("file-failed"), ...failureInfo.shape }),
+  z.object({ type: z.literal("worker-exit"), worker: z.number().int(), reason: z.string(), inFlight: z.number().int() }),
+  z.object({ type: z.literal("warning"), message: z.string(), file: z.string().optional() }),
+  z
+    .object({
+      type: z.literal("run-end"),
+      status: z.enum(["completed", "interrupted", "failed"]),
+      files: z.number().int(),
+      done: z.number().int(),
+      skipped: z.number().int(),
+      failed: z.number().int(),
+      audioMs: z.number().describe("audio transcribed in this run"),
+      elapsedMs: z.number(),
+      failures: z.array(failureInfo),
+      manifest: z.string().optional().describe("path of <output>/manifest.jsonl"),
+    })
+    .describe("last event of a transcribe run; also the body POSTed to --notify-url"),
+  z
+    .object({
+      type: z.literal("eval-end"),
+      layout: z.enum(["librispeech", "tsv", "beside", "jsonl"]),
+      utterances: z.number().int(),
+      missing: z.number().int().describe("utterances without a transcript (failed), scored as empty"),
+      wer: z.number(),
+      cer: z.number(),
+      words: counts,
+      normalized: z.boolean(),
+      reports: z.array(z.string()),
+    })
+    .describe("after run-end, when eval has scored the dataset"),
+]);
+
+export type SpeechflowEvent = z.infer<typeof eventSchema>;
 export type EventType = SpeechflowEvent["type"];
 export type Emit = (event: SpeechflowEvent) => void;

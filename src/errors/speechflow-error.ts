@@ -4,6 +4,8 @@ export const ExitCode = {
   fatal: 1,
   usage: 2,
   someInputsFailed: 3,
+  /** eval: overall WER above --max-wer */
+  werAboveMax: 4,
   /** another run holds the state database (EX_TEMPFAIL: try again later) */
   locked: 75,
   interrupted: 130,
@@ -27,6 +29,7 @@ export type ErrorCode =
   | "LOCKED"
   | "OUTPUT_WRITE_FAILED"
   | "INTERRUPTED"
+  | "DOWNLOAD_FAILED"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

@@ -3,6 +3,8 @@ import { resolve, basename, join, sep } from "node:path";
 import picomatch from "picomatch";
 import { isMediaPath } from "./media-extensions.js";
 import type { RunContext } from "../core/run-context.js";
+import { cacheKey, isUrl, urlOutputName } from "./download-url.js";
+import { redactUrl } from "./redact-url.js";
 
 export interface MediaInput {
   /** absolute path as reached (not resolved through symlinks), used as the file's identity */
@@ -11,6 +13,8 @@ export interface MediaInput {
   relPath: string;
   /** output path without extension, relative to the output folder ("a/b/talk") */
   outputStem: string;
+  /** for URL inputs: the URL to download (path is then the URL with credentials removed) */
+  url?: string;
 }
 
 export interface InputProblem {
@@ -124,6 +128,7 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
     }
   }
   const found: { path: string; relPath: string }[] = [];
+  const urls: { url: string; host: string; name: string }[] = [];
   const problems: InputProblem[] = [];
   const accept = (abs: string, rel: string, explicit: boolean) => {
     if (!explicit && !isMediaPath(abs)) return;
@@ -132,8 +137,16 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
   };
 
   for (const input of [...request.inputs, ...(request.listEntries ?? [])]) {
+    if (isUrl(input)) {
+      try {
+        urls.push({ url: input, ...urlOutputName(input) });
+      } catch {
+        problems.push({ input: redactUrl(input), code: "USAGE", message: "not a valid URL" });
+      }
+      continue;
+    }
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
-      problems.push({ input, code: "USAGE", message: "URL inputs are not supported yet; download the file first" });
+      problems.push({ input, code: "USAGE", message: "only http:// and https:// URLs can be downloaded" });
       continue;
     }
     const abs = resolve(request.cwd, input);
@@ -185,6 +198,16 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
     }
     taken.set(outputStem, item.path);
     media.push({ path: item.path, relPath: item.relPath, outputStem });
+  }
+  const seenUrls = new Set<string>();
+  for (const u of urls) {
+    if (seenUrls.has(u.url)) continue;
+    seenUrls.add(u.url);
+    let outputStem = `${u.host}/${u.name}`;
+    // two URLs ending in the same name: the second gets a short hash of its URL, never a clash
+    if (taken.has(outputStem)) outputStem = `${u.host}/${u.name}-${cacheKey(u.url).slice(0, 8)}`;
+    taken.set(outputStem, u.url);
+    media.push({ path: redactUrl(u.url), relPath: u.name, outputStem, url: u.url });
   }
   return { media, problems };
 }

@@ -5,7 +5,7 @@ import type { RunContext } from "../core/run-context.js";
 import type { FailureInfo, SpeechflowEvent } from "../core/events.js";
 import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
-import { scanInputs, type MediaInput } from "../inputs/scan-inputs.js";
+import { scanInputs, type InputProblem, type MediaInput } from "../inputs/scan-inputs.js";
 import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage, type DecodeResult } from "../media/ffmpeg-gateway.js";
 import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
 import { WorkerPool } from "../engine/worker-pool.js";
@@ -15,13 +15,19 @@ import { ensureModel } from "../models/ensure-model.js";
 import { StateStore, type FileRow } from "../store/state-store.js";
 import { RunLock } from "../store/run-lock.js";
 import { assembleTranscript } from "../outputs/transcript.js";
-import { renderFormat, tmpDirOf, writeOutputs } from "../outputs/write-outputs.js";
+import { renderFormat, tmpDirOf, writeOutputFile, writeOutputs } from "../outputs/write-outputs.js";
+import { manifestJsonl, type ManifestEntry } from "../outputs/manifest-jsonl.js";
+import { notifyWebhook } from "../outputs/notify-webhook.js";
+import { downloadUrl } from "../inputs/download-url.js";
+import { EVENTS_SCHEMA_VERSION } from "../core/events.js";
 import type { JsonMetadata } from "../outputs/format-json.js";
 import { decodingSettings, hashFile, settingsFingerprint, transcriptionSettings } from "./settings-fingerprint.js";
 
 export interface TranscribeRequest {
   inputs: string[];
   listEntries?: string[];
+  /** media already resolved by the caller (eval's dataset loader): no scanning */
+  media?: { items: MediaInput[]; problems: InputProblem[] };
   cwd: string;
   env?: NodeJS.ProcessEnv;
   /** download a missing published model (interactive runs); unattended runs get an error instead */
@@ -57,7 +63,9 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
 
   const ffmpeg = await resolveFfmpeg(config.ffmpeg, env);
   const model = await ensureModel(config, { cwd: request.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal });
-  const scan = await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: request.cwd, skipDirs: [outputDir] }, ctx);
+  const scan = request.media
+    ? { media: request.media.items, problems: request.media.problems }
+    : await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: request.cwd, skipDirs: [outputDir] }, ctx);
 
   mkdirSync(dirname(dbPath), { recursive: true });
   const lock = RunLock.acquire(dbPath);
@@ -75,12 +83,21 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
 
   const slots = planWorkers(config.device, config.workers);
   const threads = threadsPerJob(config.threads, slots.length * config.jobsPerWorker);
-  emit({ type: "run-start", runId, inputs: scan.media.length + scan.problems.length, model: model.path, workers: slots.length, threads, db: dbPath, output: outputDir });
+  emit({ type: "run-start", schema: EVENTS_SCHEMA_VERSION, runId, inputs: scan.media.length + scan.problems.length, model: model.path, workers: slots.length, threads, db: dbPath, output: outputDir });
 
   const failures: FailureInfo[] = [];
+  const manifest = new Map<string, ManifestEntry>();
+  const record = (path: string, entry: Omit<ManifestEntry, "path">) => manifest.set(path, { path, ...entry });
+  const fromRow = (row: FileRow) => ({
+    hash: row.content_hash || null,
+    durationMs: row.duration_ms,
+    outputs: row.outputs ? (JSON.parse(row.outputs) as string[]) : [],
+  });
   const fail = (file: string, error: SpeechflowError) => {
     const info = { file, code: error.code, message: error.message };
     failures.push(info);
+    const row = store.getFile(file);
+    record(file, { ...(row ? { ...fromRow(row), outputs: [] } : { hash: null, durationMs: null, outputs: [] }), status: "failed", error: { code: error.code, message: error.message } });
     emit({ type: "file-failed", ...info });
   };
   for (const problem of scan.problems) fail(problem.input, new SpeechflowError(problem.code, problem.message, { file: problem.input }));
@@ -151,7 +168,22 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const processFile = async (media: MediaInput): Promise<FileOutcome> => {
     if (signal.aborted) return "interrupted";
     const fileStarted = Date.now();
-    const info = statSync(media.path, { throwIfNoEntry: false });
+    const local = media.url
+      ? (
+          await downloadUrl(media.url, {
+            cacheDir: join(dirname(dbPath), "downloads"),
+            timeoutMs: config.downloadTimeoutSeconds * 1000,
+            attempts: config.downloadAttempts,
+            maxBytes: config.maxDownloadMiB * 1048576,
+            signal,
+            emit,
+            env,
+            offline: config.offline,
+            baseDelayMs: Number(env.SPEECHFLOW_RETRY_BASE_MS ?? 1000),
+          })
+        ).path
+      : media.path;
+    const info = statSync(local, { throwIfNoEntry: false });
     if (!info) throw new SpeechflowError("INPUT_NOT_FOUND", "file disappeared before it was read", { file: media.path });
     if (!info.isFile()) throw new SpeechflowError("MEDIA_UNREADABLE", "not a regular file", { file: media.path });
     if (info.size === 0) throw new SpeechflowError("MEDIA_EMPTY", "empty file (0 bytes)", { file: media.path });
@@ -160,18 +192,21 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     const unchangedByStat =
       previous?.status === "done" && previous.fingerprint === fingerprint && previous.size === info.size && previous.mtime_ms === info.mtimeMs && previous.output_stem === media.outputStem;
     if (unchangedByStat && outputsPresent(previous)) {
+      record(media.path, { ...fromRow(previous), status: "unchanged", error: null });
       emit({ type: "file-skipped", file: media.path, reason: "unchanged" });
       return "skipped";
     }
-    const contentHash = await hashFile(media.path, signal);
+    const contentHash = await hashFile(local, signal);
     const { row, reset } = store.prepareFile({ ...media, size: info.size, mtimeMs: info.mtimeMs, contentHash, fingerprint, runId });
     if (!reset && row.status === "done") {
       if (outputsPresent(row)) {
+        record(media.path, { ...fromRow(row), status: "unchanged", error: null });
         emit({ type: "file-skipped", file: media.path, reason: "unchanged" });
         return "skipped";
       }
       // transcribed before; only output files are missing (deleted, or a new format asked for)
       const outputs = render(row);
+      record(media.path, { hash: row.content_hash, durationMs: row.duration_ms, outputs, status: "done", error: null });
       emit({ type: "file-done", file: media.path, durationMs: row.duration_ms ?? 0, chunks: row.chunk_count ?? 0, outputs, elapsedMs: Date.now() - fileStarted });
       return "done";
     }
@@ -202,7 +237,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     let decoded: DecodeResult | undefined;
     let decodeError: SpeechflowError | undefined;
     try {
-      const stream = decodePcm(ffmpeg.path, media.path, {
+      const stream = decodePcm(ffmpeg.path, local, {
         signal,
         onDeclaredDuration: (ms) => emit({ type: "file-duration", file: media.path, durationMs: ms }),
       });
@@ -233,6 +268,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     if (failedChunk) throw new SpeechflowError("CHUNK_FAILED", failedChunk.message, { file: media.path });
 
     const outputs = render({ ...row, duration_ms: durationMs });
+    record(media.path, { hash: contentHash, durationMs, outputs, status: "done", error: null });
     audioMs += durationMs;
     emit({ type: "file-done", file: media.path, durationMs, chunks: chunkCount, outputs, elapsedMs: Date.now() - fileStarted });
     return "done";
@@ -253,6 +289,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
             if (outcome === "interrupted") {
               const row = store.getFile(media.path);
               if (row && row.status === "processing") store.markPending(row.id);
+              record(media.path, { ...(row ? fromRow(row) : { hash: null, durationMs: null, outputs: [] }), status: "interrupted", error: null });
             }
           } catch (raw) {
             const error = toSpeechflowError(raw);
@@ -273,6 +310,14 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     await pool?.close();
     if (!pool && poolStarting) await poolStarting.then((p) => p.close()).catch(() => undefined);
   }
+  // inputs the run never reached (stopped early) are listed too: one line per input, always
+  for (const media of scan.media) if (!manifest.has(media.path)) record(media.path, { hash: null, durationMs: null, outputs: [], status: "interrupted", error: null });
+  let manifestPath: string | undefined;
+  try {
+    manifestPath = writeOutputFile(outputDir, "manifest.jsonl", manifestJsonl([...manifest.values()], outputDir));
+  } catch (error) {
+    emit({ type: "warning", message: toSpeechflowError(error).message });
+  }
   const interrupted = signal.aborted || counts.interrupted > 0;
   const summary: RunSummary = {
     status: interrupted ? "interrupted" : "completed",
@@ -283,11 +328,16 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     audioMs,
     elapsedMs: Date.now() - started,
     failures,
+    ...(manifestPath ? { manifest: manifestPath } : {}),
   };
   store.endRun(runId, fatal !== undefined ? "failed" : summary.status, { ...summary });
   store.close();
   lock.release();
   if (fatal !== undefined) throw fatal;
   emit({ type: "run-end", ...summary });
+  if (config.notifyUrl) {
+    const sent = await notifyWebhook(config.notifyUrl, { type: "run-end", ...summary }, { baseDelayMs: Number(env.SPEECHFLOW_RETRY_BASE_MS ?? 500) });
+    if (!sent.ok) emit({ type: "warning", message: `run-end notification not delivered after ${sent.attempts} attempt(s): ${sent.message}` });
+  }
   return summary;
 }

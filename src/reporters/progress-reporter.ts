@@ -11,6 +11,8 @@ export class ProgressReporter implements Reporter {
   private multibar: cliProgress.MultiBar;
   private bar: cliProgress.SingleBar | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** one extra bar per URL being downloaded */
+  private downloads = new Map<string, cliProgress.SingleBar>();
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -55,6 +57,32 @@ export class ProgressReporter implements Reporter {
         this.timer = setInterval(() => this.bar?.update(this.stats.finishedFiles, this.payload()), 1000);
         this.timer.unref();
         break;
+      case "download-start":
+      case "download-progress": {
+        const mib = (n: number) => Math.max(1, Math.round(n / 1048576));
+        const received = event.type === "download-progress" ? event.receivedBytes : 0;
+        let bar = this.downloads.get(event.file);
+        if (!bar) {
+          bar = this.multibar.create(event.totalBytes ? mib(event.totalBytes) : 1, 0, { files: "", audio: "", speed: "", etaText: "" }, {
+            format: `{bar} ↓ {value}/{total} MiB ${event.file.length > 60 ? "…" + event.file.slice(-59) : event.file}`,
+          });
+          this.downloads.set(event.file, bar);
+        }
+        if (event.totalBytes) bar.setTotal(mib(event.totalBytes));
+        bar.update(Math.round(received / 1048576));
+        break;
+      }
+      case "download-done":
+      case "file-failed": {
+        const bar = this.downloads.get(event.file);
+        if (bar) {
+          this.multibar.remove(bar);
+          this.downloads.delete(event.file);
+        }
+        const notice = noticeLine(event, c);
+        if (notice) this.log(notice);
+        break;
+      }
       case "run-end":
         this.close();
         for (const l of summaryLines(event, c)) this.out.write(l + "\n");
@@ -71,5 +99,6 @@ export class ProgressReporter implements Reporter {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.multibar.stop();
+    this.bar = undefined;
   }
 }

@@ -11,6 +11,15 @@ export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string
       return `model ${event.name} is not here yet: downloading ${event.sizeMiB} MiB from ${event.url}`;
     case "model-download-done":
       return `model ${event.name} saved to ${event.path} (SHA-1 verified${event.resumed ? ", download resumed" : ""})`;
+    case "download-done":
+      return event.cached ? undefined : `↓ ${event.file} (${(event.bytes / 1048576).toFixed(1)} MiB downloaded)`;
+    case "eval-end":
+      return (
+        `WER ${(event.wer * 100).toFixed(2)}% (S ${event.words.substitutions}, D ${event.words.deletions}, I ${event.words.insertions} of ${event.words.ref} words), ` +
+        `CER ${(event.cer * 100).toFixed(2)}% over ${event.utterances} utterance${event.utterances === 1 ? "" : "s"}` +
+        (event.missing ? `, ${event.missing} not transcribed` : "") +
+        `; ${event.normalized ? "normalised" : "raw"} text; report: ${event.reports[1] ?? event.reports[0] ?? ""}`
+      );
     case "file-failed":
       return `${chalk.red("✗")} ${event.file}: ${event.message}`;
     case "worker-exit":

@@ -109,8 +109,25 @@ export interface StatusSummary {
   files: { total: number; done: number; pending: number; processing: number; failed: number };
   chunks: { done: number; pending: number; failed: number };
   audioMsDone: number;
-  failures: { path: string; code: string | null; error: string | null }[];
-  lastRun: { id: number; startedAt: string; endedAt: string | null; status: string } | null;
+  failures: { path: string; code: string | null; error: string | null; updatedAt: string }[];
+  lastRun: RunInfo | null;
+  /** the most recent runs, newest first */
+  runs: RunInfo[];
+}
+
+export interface RunInfo {
+  id: number;
+  startedAt: string;
+  endedAt: string | null;
+  status: string;
+  elapsedMs: number | null;
+  files: number | null;
+  done: number | null;
+  skipped: number | null;
+  failed: number | null;
+  audioMs: number | null;
+  /** audio seconds transcribed per wall-clock second */
+  realtimeFactor: number | null;
 }
 
 const now = () => new Date().toISOString();
@@ -338,6 +355,19 @@ export class StateStore {
     this.db.prepare("UPDATE files SET duration_ms = ? WHERE id = ?").run(durationMs, fileId);
   }
 
+  filesWithStatus(status: FileStatus): FileRow[] {
+    return this.db.prepare("SELECT * FROM files WHERE status = ? ORDER BY id").all(status) as FileRow[];
+  }
+
+  allFiles(): FileRow[] {
+    return this.db.prepare("SELECT * FROM files ORDER BY id").all() as FileRow[];
+  }
+
+  /** Drops a file and (by cascade) its chunks. */
+  forgetFile(fileId: number): void {
+    this.db.prepare("DELETE FROM files WHERE id = ?").run(fileId);
+  }
+
   chunks(fileId: number): ChunkRow[] {
     return this.db.prepare("SELECT * FROM chunks WHERE file_id = ? ORDER BY idx").all(fileId) as ChunkRow[];
   }
@@ -357,10 +387,19 @@ export class StateStore {
       failed: count("SELECT COUNT(*) AS n FROM chunks WHERE status = 'failed'"),
     };
     const audio = this.db.prepare("SELECT COALESCE(SUM(duration_ms), 0) AS n FROM files WHERE status = 'done'").get() as { n: number };
-    const failures = this.db.prepare("SELECT path, error_code AS code, error FROM files WHERE status = 'failed' ORDER BY path").all() as StatusSummary["failures"];
-    const last = this.db.prepare("SELECT id, started_at AS startedAt, ended_at AS endedAt, status FROM runs ORDER BY id DESC LIMIT 1").get() as
-      | StatusSummary["lastRun"]
-      | undefined;
-    return { db: this.path, files, chunks, audioMsDone: audio.n, failures, lastRun: last ?? null };
+    const failures = this.db
+      .prepare("SELECT path, error_code AS code, error, updated_at AS updatedAt FROM files WHERE status = 'failed' ORDER BY path")
+      .all() as StatusSummary["failures"];
+    const rows = this.db
+      .prepare(
+        `SELECT id, started_at AS startedAt, ended_at AS endedAt, status, files_total AS files, files_done AS done,
+         files_skipped AS skipped, files_failed AS failed, audio_ms AS audioMs FROM runs ORDER BY id DESC LIMIT 20`,
+      )
+      .all() as Omit<RunInfo, "elapsedMs" | "realtimeFactor">[];
+    const runs = rows.map((r): RunInfo => {
+      const elapsedMs = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : null;
+      return { ...r, elapsedMs, realtimeFactor: elapsedMs && r.audioMs ? Math.round((r.audioMs / elapsedMs) * 100) / 100 : null };
+    });
+    return { db: this.path, files, chunks, audioMsDone: audio.n, failures, lastRun: runs[0] ?? null, runs };
   }
 }
