@@ -207,7 +207,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     }
     const items = failed.map((row) => ({ path: row.path, relPath: row.rel_path, outputStem: row.output_stem, ...(isUrl(row.path) ? { url: row.path } : {}) }));
     const summary = await withRun(config, env, (ctx, allowModelDownload) =>
-      runTranscribe({ inputs: [], cwd, env, allowModelDownload, media: { items, problems: [] } }, ctx),
+      runTranscribe({ inputs: [], cwd, env, allowModelDownload, retryFailed: true, media: { items, problems: [] } }, ctx),
     );
     if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
   });

@@ -193,7 +193,8 @@ async function fetchOnce(url: string, dir: string, meta: CacheMeta | undefined, 
       } catch (error) {
         if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
         if (timedOut) throw new RetryableDownloadError(`no response within ${options.timeoutMs / 1000} s`);
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        const e = error as Error & { cause?: { code?: string; message?: string } };
+        const code = e.cause?.code ?? e.cause?.message ?? e.message;
         throw new RetryableDownloadError(`connection failed (${code})`);
       }
       if (response.status >= 300 && response.status < 400 && response.status !== 304) {

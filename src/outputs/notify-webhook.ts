@@ -43,8 +43,8 @@ export async function notifyWebhook(
       message = `${redactUrl(target)} answered HTTP ${response.status}`;
       if (response.status !== 429 && response.status < 500) return { ok: false, attempts: attempt, message };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      message = `${redactUrl(target)}: ${cause === "TimeoutError" ? "no answer in time" : cause}`;
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      message = `${redactUrl(target)}: ${e.name === "TimeoutError" ? "no answer in time" : e.cause?.code ?? e.cause?.message ?? e.message}`;
     }
     if (attempt < attempts) await sleep(baseDelay * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
   }

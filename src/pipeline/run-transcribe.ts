@@ -4,7 +4,7 @@ import PQueue from "p-queue";
 import type { RunContext } from "../core/run-context.js";
 import type { FailureInfo, SpeechflowEvent } from "../core/events.js";
 import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
-import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
+import { SpeechflowError, toSpeechflowError, type ErrorCode } from "../errors/speechflow-error.js";
 import { scanInputs, type InputProblem, type MediaInput } from "../inputs/scan-inputs.js";
 import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage, type DecodeResult } from "../media/ffmpeg-gateway.js";
 import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
@@ -30,6 +30,8 @@ export interface TranscribeRequest {
   media?: { items: MediaInput[]; problems: InputProblem[] };
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** try files that failed for good (corrupt media) again even when unchanged: `speechflow retry` */
+  retryFailed?: boolean;
   /** download a missing published model (interactive runs); unattended runs get an error instead */
   allowModelDownload?: boolean;
 }
@@ -43,6 +45,9 @@ type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: s
 export function defaultDbPath(outputDir: string): string {
   return join(outputDir, ".speechflow", "state.sqlite");
 }
+
+/** failures that come from the file itself: trying the same bytes again cannot help */
+const PERMANENT_FAILURES = new Set(["MEDIA_UNREADABLE", "MEDIA_EMPTY", "MEDIA_NO_AUDIO"]);
 
 const spansEqual = (a: Span[], b: Span[]) => a.length === b.length && a.every((s, i) => s.start === b[i]!.start && s.end === b[i]!.end);
 const clock = (ms: number) => {
@@ -86,6 +91,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   emit({ type: "run-start", schema: EVENTS_SCHEMA_VERSION, runId, inputs: scan.media.length + scan.problems.length, model: model.path, workers: slots.length, threads, db: dbPath, output: outputDir });
 
   const failures: FailureInfo[] = [];
+  const counts = { done: 0, skipped: 0, failed: 0, interrupted: 0 };
   const manifest = new Map<string, ManifestEntry>();
   const record = (path: string, entry: Omit<ManifestEntry, "path">) => manifest.set(path, { path, ...entry });
   const fromRow = (row: FileRow) => ({
@@ -189,6 +195,12 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     if (info.size === 0) throw new SpeechflowError("MEDIA_EMPTY", "empty file (0 bytes)", { file: media.path });
 
     const previous = store.getFile(media.path);
+    const sameAsBefore = previous !== undefined && previous.fingerprint === fingerprint && previous.size === info.size && previous.mtime_ms === info.mtimeMs;
+    if (sameAsBefore && previous.status === "failed" && PERMANENT_FAILURES.has(previous.error_code ?? "") && !request.retryFailed) {
+      // a corrupt file does not heal overnight: report it again without decoding it again
+      fail(media.path, new SpeechflowError(previous.error_code as ErrorCode, `${previous.error ?? "failed"} (unchanged since; fix the file, or run speechflow retry)`, { file: media.path }));
+      return "failed";
+    }
     const unchangedByStat =
       previous?.status === "done" && previous.fingerprint === fingerprint && previous.size === info.size && previous.mtime_ms === info.mtimeMs && previous.output_stem === media.outputStem;
     if (unchangedByStat && outputsPresent(previous)) {
@@ -274,7 +286,6 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     return "done";
   };
 
-  const counts = { done: 0, skipped: 0, failed: 0, interrupted: 0 };
   let fatal: unknown;
   // a few files in flight at once: the next file decodes while the engine works on the previous
   const files = new PQueue({ concurrency: slots.length * config.jobsPerWorker + 1 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configTableMarkdown, exampleConfigJson, TABLE_END, TABLE_START } from "../../src/tools/generate-docs.js";
+import { configTableMarkdown, eventsJsonSchema, exampleConfigJson, TABLE_END, TABLE_START } from "../../src/tools/generate-docs.js";
 import { configSchema } from "../../src/config/config-schema.js";
 import { ROOT } from "../helpers/paths.js";
 
@@ -14,6 +14,10 @@ describe("files generated from the config schema", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const table = readme.slice(readme.indexOf(TABLE_START) + TABLE_START.length, readme.indexOf(TABLE_END)).trim();
     expect(table).toBe(configTableMarkdown());
+  });
+
+  it("docs/events.schema.json matches the event schema (run npm run gen:docs)", () => {
+    expect(readFileSync(join(ROOT, "docs", "events.schema.json"), "utf8")).toBe(eventsJsonSchema());
   });
 
   it("the example config is valid and equals the defaults", () => {

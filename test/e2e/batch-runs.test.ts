@@ -1,0 +1,164 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventSchema } from "../../src/core/events.js";
+import { compose } from "../helpers/media.js";
+import { sentenceClips } from "../helpers/corpus.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { mediaRoute, startServer, type TestServer } from "../helpers/http-server.js";
+import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
+
+let work: string;
+let rec: string;
+let out: string;
+let server: TestServer;
+let host: string;
+const base = ["-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1"];
+const env = () => minimalEnv(work, { SPEECHFLOW_RETRY_BASE_MS: "20" });
+
+interface ManifestLine {
+  path: string;
+  hash: string | null;
+  durationMs: number | null;
+  status: string;
+  outputs: string[];
+  error: { code: string; message: string } | null;
+}
+const manifest = () =>
+  readFileSync(join(out, "manifest.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as ManifestLine);
+const byPath = (lines: ManifestLine[], suffix: string) => lines.find((l) => l.path.endsWith(suffix))!;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "sf-batch-"));
+  rec = join(work, "rec");
+  out = join(work, "out");
+  const clips = sentenceClips();
+  compose([clips[0]!, 0.5, clips[1]!], join(rec, "a.wav"));
+  compose([clips[2]!], join(rec, "b.flac"));
+  writeFileSync(join(rec, "broken.wav"), "this is a text file, not a wav\n");
+  const urlWav = readFileSync(compose([clips[3]!], join(work, "served.wav")));
+  server = await startServer({
+    "/media/talk.wav": mediaRoute(urlWav),
+    "/hook": (_req, res, hit) => res.writeHead(hit === 1 ? 503 : 204).end(),
+  });
+  host = server.url.replace("http://", "").replace(":", "_");
+});
+
+afterAll(() => server.close());
+
+describe("unattended batch runs", () => {
+  it("transcribes folders and URLs, writes manifest.jsonl, prints schema-valid NDJSON and notifies the webhook", async () => {
+    const r = await runCli(
+      ["transcribe", rec, `${server.url}/media/talk.wav`, `${server.url}/media/gone.mp3`, "-o", out, "--json", "--notify-url", `${server.url}/hook`, ...base],
+      { cwd: work, env: env() },
+    );
+    expect(r.code, r.stderr).toBe(3);
+
+    // every line is a documented event, with no field the schema does not know
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const line of lines) {
+      const { time, ...event } = line;
+      expect(typeof time).toBe("string");
+      const parsed = eventSchema.safeParse(event);
+      expect(parsed.success, JSON.stringify(line)).toBe(true);
+      expect(Object.keys(parsed.data!).sort()).toEqual(Object.keys(event).sort());
+    }
+    const types = lines.map((l) => l.type);
+    expect(types[0]).toBe("run-start");
+    expect(types.at(-1)).toBe("run-end");
+    for (const t of ["file-start", "chunk-done", "file-done", "file-failed", "download-done"]) expect(types).toContain(t);
+
+    expect(existsSync(join(out, host, "talk.txt"))).toBe(true);
+    const m = manifest();
+    expect(m).toHaveLength(5);
+    expect(byPath(m, "a.wav")).toMatchObject({ status: "done", outputs: ["a.txt", "a.srt", "a.vtt", "a.json"], error: null });
+    expect(byPath(m, "a.wav").hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(byPath(m, "a.wav").durationMs).toBeGreaterThan(3000);
+    expect(byPath(m, "talk.wav")).toMatchObject({ status: "done", path: `${server.url}/media/talk.wav` });
+    expect(byPath(m, "broken.wav")).toMatchObject({ status: "failed", error: { code: "MEDIA_UNREADABLE" } });
+    expect(byPath(m, "gone.mp3")).toMatchObject({ status: "failed", error: { code: "DOWNLOAD_FAILED", message: "not found (HTTP 404)" } });
+
+    // cron mail: one summary line on stderr even in --json mode
+    expect(r.stderr).toMatch(/^speechflow: 5 files, 3 done, 0 unchanged, 2 failed; /m);
+
+    // the webhook got the run-end JSON, after one 503
+    const hooks = server.requests.filter((q) => q.path === "/hook");
+    expect(hooks).toHaveLength(2);
+    const body = JSON.parse(hooks[1]!.body) as Record<string, unknown>;
+    expect(body).toMatchObject({ type: "run-end", status: "completed", files: 5, done: 3, failed: 2 });
+    expect(hooks[1]!.headers["content-type"]).toBe("application/json");
+  });
+
+  it("a nightly re-run does only new or changed work, and revalidates URLs instead of downloading", async () => {
+    const downloads = server.hits("/media/talk.wav");
+    compose([sentenceClips()[4]!], join(rec, "new.wav"));
+    const r = await runCli(["transcribe", rec, `${server.url}/media/talk.wav`, "-o", out, "--json", ...base], { cwd: work, env: env() });
+    expect(r.code).toBe(3); // broken.wav still fails
+    const events = parseEvents(r.stdout);
+    expect(events.filter((e) => e.type === "file-start").map((e) => String(e.file))).toEqual([join(rec, "new.wav")]);
+    expect(events.filter((e) => e.type === "file-skipped")).toHaveLength(3);
+    // the corrupt file is reported again, not decoded again
+    const broken = events.find((e) => e.type === "file-failed")!;
+    expect(broken).toMatchObject({ file: join(rec, "broken.wav"), code: "MEDIA_UNREADABLE" });
+    expect(String(broken.message)).toMatch(/\(unchanged since; fix the file, or run speechflow retry\)$/);
+    expect(server.hits("/media/talk.wav")).toBe(downloads + 1);
+    expect(server.requests.filter((q) => q.path === "/media/talk.wav").at(-1)!.headers["if-none-match"]).toBe('"v1"');
+    const m = manifest();
+    expect(byPath(m, "a.wav").status).toBe("unchanged");
+    expect(byPath(m, "new.wav").status).toBe("done");
+  });
+
+  it("retry re-runs only the failed files, keeping their output paths", async () => {
+    copyFileSync(sentenceClips()[5]!, join(rec, "broken.wav"));
+    const r = await runCli(["retry", "-o", out, "--json", ...base], { cwd: work, env: env() });
+    expect(r.code, r.stderr).toBe(3); // gone.mp3 is still 404
+    const events = parseEvents(r.stdout);
+    expect(events.filter((e) => e.type === "file-start").map((e) => String(e.file))).toEqual([join(rec, "broken.wav")]);
+    expect(events.filter((e) => e.type === "file-failed").map((e) => String(e.file))).toEqual([`${server.url}/media/gone.mp3`]);
+    expect(existsSync(join(out, "broken.txt"))).toBe(true);
+  });
+
+  it("status --json reports counts, failures with causes and run timings", async () => {
+    const r = await runCli(["status", "-o", out, "--json"], { cwd: work, env: env() });
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as {
+      files: Record<string, number>;
+      failures: { path: string; code: string; error: string }[];
+      runs: { status: string; elapsedMs: number; done: number }[];
+    };
+    expect(s.files).toMatchObject({ total: 6, done: 5, failed: 1 });
+    expect(s.failures).toEqual([expect.objectContaining({ path: `${server.url}/media/gone.mp3`, code: "DOWNLOAD_FAILED", error: "not found (HTTP 404)" })]);
+    expect(s.runs).toHaveLength(3);
+    expect(s.runs[0]!.elapsedMs).toBeGreaterThan(0);
+  });
+
+  it("clean forgets files that no longer exist (and with --outputs their transcripts), nothing else", async () => {
+    rmSync(join(rec, "b.flac"));
+    const dry = await runCli(["clean", "-o", out, "--dry-run"], { cwd: work, env: env() });
+    expect(dry.stdout).toContain(`would remove ${join(rec, "b.flac")}`);
+    expect(existsSync(join(out, "b.txt"))).toBe(true);
+    const r = await runCli(["clean", "-o", out, "--outputs"], { cwd: work, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("1 file(s) were forgotten; 5 remain");
+    expect(existsSync(join(out, "b.txt"))).toBe(false);
+    expect(existsSync(join(out, "a.txt"))).toBe(true);
+    const s = JSON.parse((await runCli(["status", "-o", out, "--json"], { cwd: work, env: env() })).stdout) as { files: { total: number } };
+    expect(s.files.total).toBe(5);
+  });
+
+  it("a webhook that never answers is a warning, not a failure", async () => {
+    const closed = await startServer({});
+    await closed.close(); // a port where nothing listens any more
+    const hook = `${closed.url}/hook`;
+    const r = await runCli(["transcribe", join(rec, "a.wav"), "-o", join(work, "out-hook"), "--notify-url", hook, ...base], {
+      cwd: work,
+      env: env(),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/run-end notification not delivered after 4 attempt\(s\): http:\/\/127\.0\.0\.1:\d+\/hook: ECONNREFUSED/);
+  });
+});
