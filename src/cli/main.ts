@@ -23,7 +23,8 @@ import { gpusToDeviceSpec } from "../engine/devices.js";
 import { JsonReporter } from "../reporters/json-reporter.js";
 import { PlainReporter } from "../reporters/plain-reporter.js";
 import { ProgressReporter } from "../reporters/progress-reporter.js";
-import { SilentReporter, type Reporter } from "../reporters/reporter.js";
+import type { Reporter } from "../reporters/reporter.js";
+import { SilentReporter } from "../reporters/silent-reporter.js";
 import { terminalChalk } from "../reporters/terminal-style.js";
 import { formatDuration } from "../reporters/run-stats.js";
 
@@ -97,7 +98,7 @@ function pickReporter(config: SpeechflowConfig, env: NodeJS.ProcessEnv): Reporte
   const chalk = terminalChalk(process.stderr, env);
   const mode = config.reporter === "auto" ? (process.stderr.isTTY ? "progress" : "plain") : config.reporter;
   if (mode === "json") return new JsonReporter(process.stdout, process.stderr);
-  if (mode === "silent") return new SilentReporter();
+  if (mode === "silent") return new SilentReporter(process.stderr, chalk);
   if (mode === "progress") return new ProgressReporter(process.stderr, chalk);
   return new PlainReporter(process.stderr, chalk);
 }
@@ -171,7 +172,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     .option("-c, --config <path>", "config file (default: searched from the current directory: speechflow.config.json, .speechflowrc, package.json#speechflow, ...)")
     .option("--from-list <file>", "read inputs from a file, one per line ('-' = stdin)")
     .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .option("-q, --quiet", "print nothing unless an input failed, then the summary and the failures (same as --reporter silent)")
     .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs; sets --device cuda:0,cuda:1,...")
     .addHelpText("after", EXAMPLES)
     .exitOverride();
@@ -191,7 +192,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     .description("Transcribe again only the files that failed in earlier runs (same output folder and state database)")
     .option("-c, --config <path>", "config file (default: searched from the current directory)")
     .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .option("-q, --quiet", "print nothing unless an input failed, then the summary and the failures (same as --reporter silent)")
     .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs")
     .exitOverride();
   addConfigOptions(retry);
@@ -221,7 +222,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     .option("--no-normalize", "score the raw text (case and punctuation count) instead of normalised English")
     .option("--trn", "also write sclite-compatible ref.trn and hyp.trn")
     .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "no output except errors (same as --reporter silent)")
+    .option("-q, --quiet", "print nothing unless an input failed, then the summary and the failures (same as --reporter silent)")
     .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs")
     .exitOverride();
   addConfigOptions(evaluate);

@@ -323,9 +323,12 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   }
   // inputs the run never reached (stopped early) are listed too: one line per input, always
   for (const media of scan.media) if (!manifest.has(media.path)) record(media.path, { hash: null, durationMs: null, outputs: [], status: "interrupted", error: null });
+  // input order, not completion order: the same inputs give the same line order every night
+  const order = new Map([...scan.problems.map((p) => p.input), ...scan.media.map((m) => m.path)].map((path, i) => [path, i]));
+  const entries = [...manifest.values()].sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
   let manifestPath: string | undefined;
   try {
-    manifestPath = writeOutputFile(outputDir, "manifest.jsonl", manifestJsonl([...manifest.values()], outputDir));
+    manifestPath = writeOutputFile(outputDir, "manifest.jsonl", manifestJsonl(entries, outputDir));
   } catch (error) {
     emit({ type: "warning", message: toSpeechflowError(error).message });
   }

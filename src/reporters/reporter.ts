@@ -6,8 +6,3 @@ export interface Reporter {
   /** called once at the end (also after a fatal error), to restore the terminal */
   close(): void;
 }
-
-export class SilentReporter implements Reporter {
-  onEvent(): void {}
-  close(): void {}
-}

@@ -162,3 +162,19 @@ describe("unattended batch runs", () => {
     expect(r.stderr).toMatch(/run-end notification not delivered after 4 attempt\(s\): http:\/\/127\.0\.0\.1:\d+\/hook: ECONNREFUSED/);
   });
 });
+
+describe("--quiet for cron", () => {
+  it("prints nothing when everything succeeded, and the summary with the failures when not", async () => {
+    const quietOut = join(work, "out-quiet");
+    const ok = await runCli(["transcribe", join(rec, "a.wav"), "-o", quietOut, "-q", ...base], { cwd: work, env: env() });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout + ok.stderr).toBe("");
+    const bad = await runCli(["transcribe", join(rec, "a.wav"), join(rec, "nope.wav"), "-o", quietOut, "-q", ...base], { cwd: work, env: env() });
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toBe("");
+    expect(bad.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^speechflow: 2 files, 0 done, 1 unchanged, 1 failed; /),
+      expect.stringMatching(/^ {2}✗ .*nope\.wav: no such file or directory \[INPUT_NOT_FOUND\]$/),
+    ]);
+  });
+});

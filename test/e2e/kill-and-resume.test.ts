@@ -18,7 +18,8 @@ function tree(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === ".speechflow") continue;
+      // the state folder and the per-run manifest (a report of that run) are not transcripts
+      if (e.name === ".speechflow" || e.name === "manifest.jsonl") continue;
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
       else files.set(relative(dir, p), readFileSync(p, "utf8"));
