@@ -30,6 +30,8 @@ export type ErrorCode =
   | "OUTPUT_WRITE_FAILED"
   | "INTERRUPTED"
   | "DOWNLOAD_FAILED"
+  | "LLM_FAILED"
+  | "SUMMARY_INVALID"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

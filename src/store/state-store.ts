@@ -59,6 +59,13 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (file_id, idx)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE summaries (
+    key TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -353,6 +360,16 @@ export class StateStore {
 
   setDuration(fileId: number, durationMs: number): void {
     this.db.prepare("UPDATE files SET duration_ms = ? WHERE id = ?").run(durationMs, fileId);
+  }
+
+  /** LLM summaries by (transcript, endpoints, prompt version, options): a re-run does not pay twice. */
+  getSummary<T>(key: string): T | undefined {
+    const row = this.db.prepare("SELECT record FROM summaries WHERE key = ?").get(key) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as T) : undefined;
+  }
+
+  putSummary(key: string, record: unknown): void {
+    this.db.prepare("INSERT OR REPLACE INTO summaries (key, record, created_at) VALUES (?, ?, ?)").run(key, JSON.stringify(record), now());
   }
 
   filesWithStatus(status: FileStatus): FileRow[] {

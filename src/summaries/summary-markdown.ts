@@ -1,0 +1,26 @@
+import type { SummaryRecord } from "./summary-schema.js";
+
+const clock = (ms: number) => {
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+};
+
+/** `<name>.summary.md`: for people (the .summary.json next to it is for scripts). */
+export function summaryMarkdown(record: SummaryRecord, source: string): string {
+  const lines = [`# ${record.title}`, ""];
+  lines.push(
+    record.kind === "llm"
+      ? `*Summary by ${record.model} (${record.length}) of ${source}.*`
+      : `*Extractive summary (sentences picked from the transcript, no language model) of ${source}: ${record.reason ?? ""}*`,
+    "",
+    record.summary,
+    "",
+  );
+  if (record.keyPoints.length) lines.push("## Key points", "", ...record.keyPoints.map((k) => `- ${k}`), "");
+  if (record.actionItems.length) lines.push("## Action items", "", ...record.actionItems.map((a) => `- [ ] ${a.text}${a.owner ? ` (${a.owner})` : ""}`), "");
+  if (record.chapters.length) lines.push("## Chapters", "", ...record.chapters.map((c) => `- ${clock(c.startMs)} ${c.title}`), "");
+  return lines.join("\n");
+}
