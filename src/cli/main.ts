@@ -12,6 +12,7 @@ import { defaultDbPath, runTranscribe } from "../pipeline/run-transcribe.js";
 import { StateStore } from "../store/state-store.js";
 import { RunLock } from "../store/run-lock.js";
 import { runEval } from "../pipeline/run-eval.js";
+import { runSummarize } from "../pipeline/run-summarize.js";
 import { isUrl } from "../inputs/download-url.js";
 import type { RunContext } from "../core/run-context.js";
 import cliProgress from "cli-progress";
@@ -43,6 +44,8 @@ Examples:
   $ speechflow transcribe "talks/**/*.mp4" --model ./models/ggml-small.bin --language de
   $ find /data -name '*.wav' | speechflow transcribe --from-list - --formats txt,json
   $ speechflow transcribe ./podcasts --workers 2 --threads 2 --word-timestamps --json > events.ndjson
+  $ OPENAI_API_KEY=... speechflow transcribe ./meetings --summarize --pdf --report --llm-base-url https://api.openai.com/v1 --llm-model gpt-4o-mini
+  $ speechflow summarize -o ./transcripts --pdf --llm-base-url http://127.0.0.1:11434/v1 --llm-model llama3.1:8b
   $ speechflow transcribe https://example.org/talk.mp3 --notify-url https://hooks.example.org/speechflow
   $ speechflow status -o ./transcripts --json
   $ speechflow retry -o ./transcripts
@@ -184,7 +187,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
       throw new SpeechflowError("USAGE", "no inputs: give files, folders, globs or URLs, or --from-list FILE");
     }
     const summary = await withRun(config, env, (ctx, allowModelDownload) => runTranscribe({ inputs, listEntries, cwd, env, allowModelDownload }, ctx));
-    if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+    if (summary.failed > 0 || (summary.summaries?.failed ?? 0) > 0) throw new ExitRequest(ExitCode.someInputsFailed);
   });
 
   const retry = program
@@ -210,7 +213,25 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     const summary = await withRun(config, env, (ctx, allowModelDownload) =>
       runTranscribe({ inputs: [], cwd, env, allowModelDownload, retryFailed: true, media: { items, problems: [] } }, ctx),
     );
-    if (summary.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+    if (summary.failed > 0 || (summary.summaries?.failed ?? 0) > 0) throw new ExitRequest(ExitCode.someInputsFailed);
+  });
+
+  const summarize = program
+    .command("summarize")
+    .description("Summaries (and with --pdf, PDF reports) for transcripts already in the output folder, without transcribing anything")
+    .option("-c, --config <path>", "config file (default: searched from the current directory)")
+    .option("--force", "write them again even when they are up to date")
+    .option("--json", "NDJSON events on stdout (same as --reporter json)")
+    .option("-q, --quiet", "print nothing unless something failed (same as --reporter silent)")
+    .exitOverride();
+  addConfigOptions(summarize);
+  summarize.action(async (options: Record<string, unknown>) => {
+    const flags = flagsFromOptions(options);
+    const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: { summarize: true, ...flags }, env });
+    const dbPath = stateDbPath(config, cwd);
+    if (!existsSync(dbPath)) throw new SpeechflowError("USAGE", `no state database at ${dbPath}: transcribe into that output folder first (or pass --db)`);
+    const result = await withRun(config, env, (ctx) => runSummarize({ cwd, env, force: options.force === true }, ctx));
+    if (result.summaries.failed > 0) throw new ExitRequest(ExitCode.someInputsFailed);
   });
 
   const evaluate = program

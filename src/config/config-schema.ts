@@ -88,6 +88,34 @@ export const configSchema = z
       .refine((v) => v === "" || /^https?:\/\/[^\s]+$/i.test(v), "expected an http:// or https:// URL")
       .default("")
       .describe("POST the run-end JSON to this URL when a run finishes (retried; a failure is only a warning)"),
+    summarize: z
+      .boolean()
+      .default(false)
+      .describe("Write <name>.summary.md and .summary.json: by a language model at llmBaseUrl, else an offline extractive summary"),
+    summaryLength: z.enum(["short", "medium", "long"]).default("medium").describe("Summary length: short (2-3 sentences), medium (a paragraph), long (several paragraphs)"),
+    summaryLanguage: z.string().default("").describe("Language to write summaries in (e.g. English, de); empty = the transcript's language"),
+    llmBaseUrl: z
+      .string()
+      .refine((v) => v === "" || /^https?:\/\/[^\s]+$/i.test(v), "expected an http:// or https:// URL")
+      .default("")
+      .describe("OpenAI-compatible API base URL (https://api.openai.com/v1, http://127.0.0.1:11434/v1 for Ollama, ...); empty = no LLM"),
+    llmModel: z.string().default("").describe("Model name at llmBaseUrl (e.g. gpt-4o-mini, llama3.1:8b)"),
+    llmApiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name")
+      .default("OPENAI_API_KEY")
+      .describe("Name of the environment variable that holds the API key (the key itself is never stored or printed)"),
+    llmFallbacks: z
+      .array(z.string().regex(/^[^@\s]+@https?:\/\/\S+$/, "expected MODEL@BASE_URL, optionally MODEL@BASE_URL#KEY_ENV"))
+      .default([])
+      .describe("Further MODEL@BASE_URL[#KEY_ENV] endpoints tried in order when the primary fails"),
+    llmContextTokens: z.number().int().min(2048).max(2000000).default(8192).describe("Context window of the model; longer transcripts are summarised map-reduce by time window"),
+    llmConcurrency: z.number().int().min(1).max(64).default(2).describe("Most LLM requests in flight at once"),
+    llmTimeoutSeconds: z.number().min(1).max(3600).default(120).describe("Seconds to wait for one LLM response"),
+    llmMaxRetries: z.number().int().min(0).max(10).default(3).describe("Retries per LLM request on 429, 5xx, timeouts and connection errors (exponential backoff, Retry-After honoured)"),
+    pdf: z.boolean().default(false).describe("Write <name>.pdf: title block, summary, key points, action items, contents, timestamped transcript"),
+    pdfFont: z.string().default("").describe("TrueType/OpenType font for PDFs; empty = bundled DejaVu Sans (Latin, Greek, Cyrillic); set one for CJK"),
+    report: z.boolean().default(false).describe("Write <output>/report.pdf listing every file of the run with duration, status and summary"),
     ffmpeg: z.string().default("").describe("Path to ffmpeg; empty = $PATH, then the ffmpeg-static package"),
     db: z.string().default("").describe("State database path; empty = <output>/.speechflow/state.sqlite"),
     reporter: z

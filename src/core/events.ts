@@ -52,6 +52,16 @@ export const eventSchema = z.discriminatedUnion("type", [
     elapsedMs: z.number(),
   }),
   z.object({ type: z.literal("file-failed"), ...failureInfo.shape }),
+  z.object({
+    type: z.literal("summary-done"),
+    file: z.string(),
+    kind: z.enum(["llm", "extractive"]),
+    cached: z.boolean().describe("taken from the state database: no request made"),
+    outputs: z.array(z.string()),
+  }),
+  z
+    .object({ type: z.literal("summary-failed"), file: z.string(), message: z.string() })
+    .describe("the transcript is safe; an extractive summary was written instead and the next run tries the model again"),
   z.object({ type: z.literal("worker-exit"), worker: z.number().int(), reason: z.string(), inFlight: z.number().int() }),
   z.object({ type: z.literal("warning"), message: z.string(), file: z.string().optional() }),
   z
@@ -66,6 +76,18 @@ export const eventSchema = z.discriminatedUnion("type", [
       elapsedMs: z.number(),
       failures: z.array(failureInfo),
       manifest: z.string().optional().describe("path of <output>/manifest.jsonl"),
+      report: z.string().optional().describe("path of <output>/report.pdf (--report)"),
+      summaries: z
+        .object({
+          done: z.number().int(),
+          cached: z.number().int(),
+          failed: z.number().int(),
+          calls: z.number().int().describe("LLM requests made"),
+          promptTokens: z.number().int(),
+          completionTokens: z.number().int(),
+        })
+        .optional()
+        .describe("with --summarize or --pdf"),
     })
     .describe("last event of a transcribe run; also the body POSTed to --notify-url"),
   z

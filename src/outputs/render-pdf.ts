@@ -43,6 +43,8 @@ export interface PdfMeta {
 }
 
 type Doc = InstanceType<typeof PDFDocument>;
+/** speaker labels appear when a transcript carries them (diarised input) */
+export type SpeakerSegment = Segment & { speaker?: string };
 
 const GREY = "#666666";
 const ACCENT = "#1f4e79";
@@ -118,12 +120,12 @@ function bullets(doc: Doc, items: string[]): void {
   for (const item of items) doc.text(`•  ${item}`, { indent: 0, paragraphGap: 3 });
 }
 
-function paragraphs(segments: Segment[]): Segment[][] {
-  const out: Segment[][] = [];
-  let current: Segment[] = [];
+function paragraphs(segments: readonly SpeakerSegment[]): SpeakerSegment[][] {
+  const out: SpeakerSegment[][] = [];
+  let current: SpeakerSegment[] = [];
   for (const seg of segments) {
     const prev = current[current.length - 1];
-    if (prev && (seg.start - prev.end >= PARAGRAPH_GAP_MS || current.length >= 12)) {
+    if (prev && (seg.start - prev.end >= PARAGRAPH_GAP_MS || current.length >= 12 || seg.speaker !== prev.speaker)) {
       out.push(current);
       current = [];
     }
@@ -137,8 +139,8 @@ function paragraphs(segments: Segment[]): Segment[][] {
  * The per-file report: title block, summary, key points, action items, a table of contents
  * (links and PDF bookmarks to the chapters), then the whole transcript with timestamps.
  */
-export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments: (Segment & { speaker?: string })[], meta: PdfMeta): void {
-  decoratePages(doc, `${summary.title} · ${meta.source}`);
+export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments: readonly SpeakerSegment[], meta: PdfMeta): void {
+  decoratePages(doc, summary.title === meta.source ? summary.title : `${summary.title} · ${meta.source}`);
   doc.font("bold").fontSize(22).text(summary.title);
   doc.moveDown(0.5).font("body").fontSize(10).fillColor(GREY);
   const rows: [string, string][] = [

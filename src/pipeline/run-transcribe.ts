@@ -20,6 +20,7 @@ import { manifestJsonl, type ManifestEntry } from "../outputs/manifest-jsonl.js"
 import { notifyWebhook } from "../outputs/notify-webhook.js";
 import { downloadUrl } from "../inputs/download-url.js";
 import { EVENTS_SCHEMA_VERSION } from "../core/events.js";
+import { SummaryStage } from "./summary-stage.js";
 import type { JsonMetadata } from "../outputs/format-json.js";
 import { decodingSettings, hashFile, settingsFingerprint, transcriptionSettings } from "./settings-fingerprint.js";
 
@@ -75,12 +76,20 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   mkdirSync(dirname(dbPath), { recursive: true });
   const lock = RunLock.acquire(dbPath);
   let store: StateStore;
+  let summaries: SummaryStage;
   try {
     store = StateStore.open(dbPath);
+    try {
+      summaries = new SummaryStage(config, store, outputDir, emit, signal, env, model.name);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
   } catch (error) {
     lock.release();
     throw error;
   }
+  const summaryJobs: Promise<void>[] = [];
   const settings = transcriptionSettings(config, model);
   const fingerprint = settingsFingerprint(settings);
   const runId = store.beginRun(TOOL_VERSION, { ...settings, model: model.name, formats: config.formats });
@@ -297,6 +306,10 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
           try {
             const outcome = await processFile(media);
             counts[outcome]++;
+            if (summaries.wanted && (outcome === "done" || outcome === "skipped")) {
+              const row = store.getFile(media.path);
+              if (row?.status === "done") summaryJobs.push(summaries.process(row));
+            }
             if (outcome === "interrupted") {
               const row = store.getFile(media.path);
               if (row && row.status === "processing") store.markPending(row.id);
@@ -320,6 +333,8 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   } finally {
     await pool?.close();
     if (!pool && poolStarting) await poolStarting.then((p) => p.close()).catch(() => undefined);
+    // summaries run beside transcription; they finish before the state database closes
+    await Promise.all(summaryJobs);
   }
   // inputs the run never reached (stopped early) are listed too: one line per input, always
   for (const media of scan.media) if (!manifest.has(media.path)) record(media.path, { hash: null, durationMs: null, outputs: [], status: "interrupted", error: null });
@@ -332,6 +347,14 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   } catch (error) {
     emit({ type: "warning", message: toSpeechflowError(error).message });
   }
+  let reportPath: string | undefined;
+  if (!signal.aborted) {
+    try {
+      reportPath = await summaries.writeBatchReport(entries.map((e) => ({ path: e.path, status: e.status, durationMs: e.durationMs, error: e.error?.message ?? null })));
+    } catch (error) {
+      emit({ type: "warning", message: toSpeechflowError(error).message });
+    }
+  }
   const interrupted = signal.aborted || counts.interrupted > 0;
   const summary: RunSummary = {
     status: interrupted ? "interrupted" : "completed",
@@ -343,6 +366,8 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     elapsedMs: Date.now() - started,
     failures,
     ...(manifestPath ? { manifest: manifestPath } : {}),
+    ...(reportPath ? { report: reportPath } : {}),
+    ...(summaries.wanted ? { summaries: { ...summaries.totals } } : {}),
   };
   store.endRun(runId, fatal !== undefined ? "failed" : summary.status, { ...summary });
   store.close();

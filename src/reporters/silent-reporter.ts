@@ -15,7 +15,7 @@ export class SilentReporter implements Reporter {
 
   onEvent(event: SpeechflowEvent): void {
     if (event.type !== "run-end" || !this.out || !this.chalk) return;
-    if (event.failed === 0 && event.status === "completed") return;
+    if (event.failed === 0 && (event.summaries?.failed ?? 0) === 0 && event.status === "completed") return;
     for (const line of summaryLines(event, this.chalk)) this.out.write(line + "\n");
   }
 

@@ -22,6 +22,8 @@ export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string
       );
     case "file-failed":
       return `${chalk.red("✗")} ${event.file}: ${event.message}`;
+    case "summary-failed":
+      return `${chalk.yellow("!")} ${event.file}: summary: ${event.message}`;
     case "worker-exit":
       return `${chalk.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried`;
     case "warning":
@@ -44,5 +46,13 @@ export function summaryLines(event: RunEnd, chalk: ChalkInstance): string[] {
     `speechflow: ${event.status === "interrupted" ? chalk.yellow("interrupted") + ", " : ""}${parts.join(", ")}; ` +
     `${(event.audioMs / 60000).toFixed(1)} min of audio in ${formatDuration(event.elapsedMs)}` +
     (speed > 0 ? ` (${speed.toFixed(1)}x realtime)` : "");
-  return [head, ...event.failures.map((f) => `  ${chalk.red("✗")} ${f.file}: ${f.message} [${f.code}]`)];
+  const lines = [head];
+  const s = event.summaries;
+  if (s) {
+    lines.push(
+      `  summaries: ${s.done} written${s.cached ? ` (${s.cached} from cache)` : ""}, ${s.failed} failed` +
+        (s.calls ? `; LLM: ${s.calls} request${s.calls === 1 ? "" : "s"}, ${s.promptTokens.toLocaleString("en-US")} prompt + ${s.completionTokens.toLocaleString("en-US")} completion tokens` : ""),
+    );
+  }
+  return [...lines, ...event.failures.map((f) => `  ${chalk.red("✗")} ${f.file}: ${f.message} [${f.code}]`)];
 }

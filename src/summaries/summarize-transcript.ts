@@ -98,7 +98,7 @@ async function callValidated(messages: ChatMessage[], options: SummarizeOptions,
     const conversation = [...messages];
     try {
       for (let attempt = 0; attempt <= REPAIRS; attempt++) {
-        const reply = await options.queue.add(() => endpoint.chat(conversation, options.signal), { throwOnTimeout: true });
+        const reply = await options.queue.add(() => endpoint.chat(conversation, options.signal));
         usage.calls++;
         usage.promptTokens += reply.promptTokens;
         usage.completionTokens += reply.completionTokens;
