@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench", "results");
-const file = process.argv[2] ?? join(resultsDir, readdirSync(resultsDir).filter((f) => f.endsWith(".json") && !f.includes("quick")).sort().pop());
+const file = process.argv[2] ?? join(resultsDir, readdirSync(resultsDir).filter((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f)).sort().pop());
 const r = JSON.parse(readFileSync(file, "utf8"));
 const s = (ms) => (ms / 1000).toFixed(2);
 const mb = (b) => (b / 1e6).toFixed(0);
@@ -98,6 +98,36 @@ lines.push("Memory: the Node.js runtime of the main process and of each worker (
 lines.push("main process's buffers) comes on top of what whisper.cpp itself needs.");
 if (r.tenHours) lines.push(`10-hour figures: ${r.tenHours.method}.`);
 lines.push("");
+const newest = (prefix) => {
+  const f = readdirSync(resultsDir).filter((n) => n.startsWith(prefix) && n.endsWith(".json")).sort().pop();
+  return f ? JSON.parse(readFileSync(join(resultsDir, f), "utf8")) : undefined;
+};
+const incr = newest("incremental-");
+if (incr) {
+  lines.push(`## Nightly re-runs (\`npm run bench:incremental\`, ${incr.date})`);
+  lines.push("");
+  lines.push(`${incr.files} short files (real espeak-ng speech, each with its own bytes), micro model, 2 workers, ${incr.cpu}. State database after all runs: ${(incr.dbBytes / 1048576).toFixed(1)} MiB.`);
+  lines.push("");
+  lines.push("| run | wall time | transcribed | unchanged |");
+  lines.push("| --- | ---: | ---: | ---: |");
+  for (const run of incr.runs) lines.push(`| ${run.label} | ${(run.wallMs / 1000).toFixed(2)} s | ${run.done} | ${run.skipped} |`);
+  lines.push("");
+  lines.push("An unchanged file costs one stat() and one indexed lookup (size, mtime and settings fingerprint match): no hashing, no decoding, no model load.");
+  lines.push("");
+}
+const pdf = newest("pdf-");
+if (pdf) {
+  lines.push(`## PDF reports (\`npm run bench:pdf\`, ${pdf.date})`);
+  lines.push("");
+  lines.push("One process per length; a segment every 4 s with 90-110 characters of Latin, Greek and Cyrillic text; DejaVu Sans embedded (subset).");
+  lines.push("");
+  lines.push("| transcript | segments | pages | file | wall time | peak RSS |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const row of pdf.results) lines.push(`| ${row.hours} h | ${row.segments} | ${row.pages} | ${(row.bytes / 1048576).toFixed(2)} MiB | ${(row.wallMs / 1000).toFixed(1)} s | ${row.maxRssMiB} MiB |`);
+  lines.push("");
+  lines.push("Memory stays nearly flat with length: pages are flushed to disk as the next one begins (pdfkit without bufferPages).");
+  lines.push("");
+}
 lines.push("## GPU");
 lines.push("");
 lines.push("`--device cuda:N` and the `cuda` engine build (`SPEECHFLOW_ENGINE_BUILD=cuda`) are **untested**: no GPU");
