@@ -30,6 +30,7 @@ export type ErrorCode =
   | "OUTPUT_WRITE_FAILED"
   | "INTERRUPTED"
   | "DOWNLOAD_FAILED"
+  | "INPUT_CHANGED"
   | "LLM_FAILED"
   | "SUMMARY_INVALID"
   | "INTERNAL";

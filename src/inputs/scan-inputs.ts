@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdir, stat, realpath, readFile } from "node:fs/promises";
 import { resolve, basename, join, sep } from "node:path";
 import picomatch from "picomatch";
@@ -62,6 +63,7 @@ async function walk(
   visit: (abs: string, rel: string) => void,
   skipDirs: Set<string>,
   signal: AbortSignal,
+  problems: InputProblem[],
 ): Promise<void> {
   // real paths of directories on the current descent: a symlink back to one of them is a loop
   const visited = new Set<string>();
@@ -77,15 +79,24 @@ async function walk(
     visited.add(real);
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
+      entries = (await readdir(dir, { withFileTypes: true, encoding: "buffer" })).map((e) => ({ entry: e, name: e.name.toString("utf8") }));
+    } catch (error) {
+      // files we cannot see would silently never be transcribed: say so
+      problems.push({ input: dir, code: "INPUT_NOT_FOUND", message: `cannot read this folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      const abs = join(dir, entry.name);
-      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+    for (const { entry, name } of entries) {
+      if (name.startsWith(".")) continue;
+      const abs = join(dir, name);
+      // a name that is not UTF-8 cannot be passed on as text (to ffmpeg, the database, JSON)
+      if (!Buffer.from(name, "utf8").equals(entry.name)) {
+        if (isMediaPath(name) || entry.isDirectory()) {
+          problems.push({ input: abs, code: "INPUT_NOT_FOUND", message: "the file name is not valid UTF-8; rename it (e.g. convmv -f latin1 -t utf8)" });
+        }
+        continue;
+      }
+      const childRel = rel ? `${rel}/${name}` : name;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
@@ -93,8 +104,11 @@ async function walk(
           const target = await stat(abs);
           isDir = target.isDirectory();
           isFile = target.isFile();
-        } catch {
-          continue; // dangling link
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          // only links that look like media are worth a failure (a stale link to notes.txt is not)
+          if (isMediaPath(abs)) problems.push({ input: abs, code: "INPUT_NOT_FOUND", message: code === "ELOOP" ? "symbolic link loop" : `broken symbolic link (${code ?? "unreadable"})` });
+          continue;
         }
       }
       if (isDir) await descend(abs, childRel);
@@ -102,6 +116,31 @@ async function walk(
     }
   };
   await descend(root, "");
+}
+
+/** bytes a file name may have (ext4, xfs, tmpfs, APFS...) */
+const NAME_MAX = 255;
+/** the longest suffix speechflow adds to a stem: ".summary.json" */
+const LONGEST_SUFFIX = ".summary.json";
+
+/**
+ * An output name that the file system accepts: a stem whose last part, plus the longest suffix,
+ * would exceed 255 bytes is shortened (at a character boundary) and given a short hash of the
+ * full name, so two long names never end up the same.
+ */
+export function fitOutputStem(stem: string): string {
+  const slash = stem.lastIndexOf("/");
+  const dir = stem.slice(0, slash + 1);
+  const base = stem.slice(slash + 1);
+  const budget = NAME_MAX - Buffer.byteLength(LONGEST_SUFFIX);
+  if (Buffer.byteLength(base) <= budget) return stem;
+  const hash = createHash("sha256").update(base).digest("hex").slice(0, 8);
+  let cut = "";
+  for (const ch of base) {
+    if (Buffer.byteLength(cut + ch) > budget - 10) break;
+    cut += ch;
+  }
+  return `${dir}${cut}~${hash}`;
 }
 
 function stemOf(relPath: string): string {
@@ -157,7 +196,7 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
       info = undefined;
     }
     if (info?.isDirectory()) {
-      await walk(abs, (file, rel) => accept(file, rel, false), skipDirs, ctx.signal);
+      await walk(abs, (file, rel) => accept(file, rel, false), skipDirs, ctx.signal, problems);
     } else if (info) {
       accept(abs, basename(abs), true);
     } else if (GLOB_CHARS.test(input)) {
@@ -165,7 +204,7 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
       const base = resolve(request.cwd, scan.base || ".");
       const matcher = picomatch(scan.glob, { dot: false });
       const before = found.length;
-      await walk(base, (file, rel) => (matcher(rel) ? accept(file, rel, false) : undefined), skipDirs, ctx.signal);
+      await walk(base, (file, rel) => (matcher(rel) ? accept(file, rel, false) : undefined), skipDirs, ctx.signal, problems);
       if (found.length === before) {
         problems.push({ input, code: "INPUT_NOT_FOUND", message: "glob matched no media files" });
       }
@@ -186,7 +225,7 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
   const media: MediaInput[] = [];
   for (const item of items) {
     const stem = stemOf(item.relPath);
-    const outputStem = stemCount.get(stem)! > 1 ? item.relPath : stem;
+    const outputStem = fitOutputStem(stemCount.get(stem)! > 1 ? item.relPath : stem);
     const owner = taken.get(outputStem);
     if (owner !== undefined) {
       problems.push({

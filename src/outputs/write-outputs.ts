@@ -31,7 +31,22 @@ export function tmpDirOf(outputDir: string): string {
  * Writes `content` beside nothing: a temp file in `tmpDir` (same filesystem), fsync, rename.
  * A reader, or a kill at any moment, sees the old file or the new one, never half of one.
  */
+let writesSoFar = 0;
+
+/**
+ * Fault injection for tests where a small tmpfs cannot be mounted:
+ * SPEECHFLOW_FAULT_WRITE_ERROR=ENOSPC|EROFS|EACCES fails every output write after
+ * SPEECHFLOW_FAULT_WRITE_AFTER (default 0) successful ones.
+ */
+function injectedWriteFault(): void {
+  const code = process.env.SPEECHFLOW_FAULT_WRITE_ERROR;
+  if (!code) return;
+  if (writesSoFar++ < Number(process.env.SPEECHFLOW_FAULT_WRITE_AFTER ?? 0)) return;
+  throw Object.assign(new Error(`${code}: injected write failure`), { code });
+}
+
 export function replaceFileAtomic(tmpDir: string, target: string, content: string | Uint8Array): void {
+  injectedWriteFault();
   mkdirSync(tmpDir, { recursive: true });
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(tmpDir, `${randomBytes(6).toString("hex")}.tmp`);

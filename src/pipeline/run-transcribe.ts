@@ -47,6 +47,17 @@ export function defaultDbPath(outputDir: string): string {
   return join(outputDir, ".speechflow", "state.sqlite");
 }
 
+function readFailure(error: unknown, file: string): SpeechflowError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new SpeechflowError("INPUT_NOT_FOUND", "file disappeared before it was read", { file });
+  if (code === "EACCES" || code === "EPERM") return new SpeechflowError("MEDIA_UNREADABLE", "permission denied", { file });
+  if (code === "EISDIR") return new SpeechflowError("MEDIA_UNREADABLE", "is a directory, not a file", { file });
+  if (code === "INTERRUPTED" || (error as SpeechflowError).code === "INTERRUPTED" || (error as Error).name === "AbortError") {
+    return new SpeechflowError("INTERRUPTED", "interrupted", { file });
+  }
+  return new SpeechflowError("MEDIA_UNREADABLE", `cannot read the file (${code ?? (error as Error).message})`, { file, retryable: true });
+}
+
 /** failures that come from the file itself: trying the same bytes again cannot help */
 const PERMANENT_FAILURES = new Set(["MEDIA_UNREADABLE", "MEDIA_EMPTY", "MEDIA_NO_AUDIO"]);
 
@@ -217,7 +228,12 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
       emit({ type: "file-skipped", file: media.path, reason: "unchanged" });
       return "skipped";
     }
-    const contentHash = await hashFile(local, signal);
+    let contentHash: string;
+    try {
+      contentHash = await hashFile(local, signal);
+    } catch (error) {
+      throw readFailure(error, media.path);
+    }
     const { row, reset } = store.prepareFile({ ...media, size: info.size, mtimeMs: info.mtimeMs, contentHash, fingerprint, runId });
     if (!reset && row.status === "done") {
       if (outputsPresent(row)) {
@@ -281,6 +297,13 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
       return "interrupted";
     }
     if (decodeError) throw new SpeechflowError(decodeError.code, decodeError.message, { file: media.path, retryable: decodeError.retryable });
+    // the bytes transcribed must be the bytes hashed: a file rewritten meanwhile is done next run
+    const after = statSync(local, { throwIfNoEntry: false });
+    if (!after) throw new SpeechflowError("INPUT_NOT_FOUND", "file was deleted while it was being transcribed", { file: media.path });
+    if (after.size !== info.size || after.mtimeMs !== info.mtimeMs) {
+      store.markPending(row.id);
+      throw new SpeechflowError("INPUT_CHANGED", "file changed while it was being transcribed; run again to transcribe the new content", { file: media.path, retryable: true });
+    }
     const durationMs = Math.round(((decoded?.samples ?? 0) * 1000) / SAMPLE_RATE);
     store.setDuration(row.id, durationMs);
     const truncated = truncationMessage(durationMs, decoded?.declaredMs);
@@ -317,6 +340,13 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
             }
           } catch (raw) {
             const error = toSpeechflowError(raw);
+            if (error.code === "INTERRUPTED" || signal.aborted) {
+              counts.interrupted++;
+              const row = store.getFile(media.path);
+              if (row && row.status === "processing") store.markPending(row.id);
+              record(media.path, { ...(row ? fromRow(row) : { hash: null, durationMs: null, outputs: [] }), status: "interrupted", error: null });
+              return;
+            }
             if (error.code === "MODEL_INVALID" || error.code === "STATE_DB_INVALID") {
               fatal ??= error;
               return;

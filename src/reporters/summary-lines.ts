@@ -4,6 +4,9 @@ import { formatDuration } from "./run-stats.js";
 
 type RunEnd = Extract<SpeechflowEvent, { type: "run-end" }>;
 
+/** A name with a newline or an escape sequence in it must not break the one-line rule or the terminal. */
+export const printable = (name: string) => name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+
 /** The line every human-facing reporter prints for an event worth noticing, or undefined. */
 export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string | undefined {
   switch (event.type) {
@@ -21,13 +24,13 @@ export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string
         `; ${event.normalized ? "normalised" : "raw"} text; report: ${event.reports[1] ?? event.reports[0] ?? ""}`
       );
     case "file-failed":
-      return `${chalk.red("✗")} ${event.file}: ${event.message}`;
+      return `${chalk.red("✗")} ${printable(event.file)}: ${printable(event.message)}`;
     case "summary-failed":
-      return `${chalk.yellow("!")} ${event.file}: summary: ${event.message}`;
+      return `${chalk.yellow("!")} ${printable(event.file)}: summary: ${printable(event.message)}`;
     case "worker-exit":
       return `${chalk.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried`;
     case "warning":
-      return `${chalk.yellow("!")} ${event.file ? event.file + ": " : ""}${event.message}`;
+      return `${chalk.yellow("!")} ${event.file ? printable(event.file) + ": " : ""}${printable(event.message)}`;
     default:
       return undefined;
   }
@@ -54,5 +57,5 @@ export function summaryLines(event: RunEnd, chalk: ChalkInstance): string[] {
         (s.calls ? `; LLM: ${s.calls} request${s.calls === 1 ? "" : "s"}, ${s.promptTokens.toLocaleString("en-US")} prompt + ${s.completionTokens.toLocaleString("en-US")} completion tokens` : ""),
     );
   }
-  return [...lines, ...event.failures.map((f) => `  ${chalk.red("✗")} ${f.file}: ${f.message} [${f.code}]`)];
+  return [...lines, ...event.failures.map((f) => `  ${chalk.red("✗")} ${printable(f.file)}: ${printable(f.message)} [${f.code}]`)];
 }
