@@ -31,6 +31,7 @@ export type ErrorCode =
   | "INTERRUPTED"
   | "DOWNLOAD_FAILED"
   | "INPUT_CHANGED"
+  | "STATE_DB_WRITE_FAILED"
   | "LLM_FAILED"
   | "SUMMARY_INVALID"
   | "INTERNAL";
@@ -61,6 +62,14 @@ export class SpeechflowError extends Error {
 
 export function toSpeechflowError(error: unknown): SpeechflowError {
   if (error instanceof SpeechflowError) return error;
+  const sqliteCode = (error as { code?: unknown }).code;
+  if (typeof sqliteCode === "string" && sqliteCode.startsWith("SQLITE_")) {
+    // the state database refuses writes (disk full, read-only, I/O error): nothing more can be saved
+    const hint = sqliteCode === "SQLITE_FULL" ? "free some space" : sqliteCode.startsWith("SQLITE_READONLY") ? "make it writable" : "check the disk";
+    return new SpeechflowError("STATE_DB_WRITE_FAILED", `the state database cannot be written (${(error as Error).message}); ${hint} and run again: finished chunks are saved`, {
+      cause: error,
+    });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new SpeechflowError("INTERNAL", message, { cause: error });
 }

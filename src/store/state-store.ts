@@ -168,6 +168,8 @@ export class StateStore {
     if (existed && !isSqliteFile(path)) {
       throw new SpeechflowError("STATE_DB_INVALID", `${path} is not a speechflow state database (not an SQLite file); move it away or pass --db`);
     }
+    // identity and integrity are checked read-only: even switching to WAL would write to a foreign file
+    if (existed) StateStore.verify(path);
     mkdirSync(dirname(path), { recursive: true });
     let db: Database.Database;
     try {
@@ -191,18 +193,32 @@ export class StateStore {
     return store;
   }
 
-  private migrate(existed: boolean): void {
-    const version = this.db.pragma("user_version", { simple: true }) as number;
-    if (existed) {
-      const tables = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-      const hasMeta = tables.some((t) => t.name === "meta");
-      const app = hasMeta ? (this.db.prepare("SELECT value FROM meta WHERE key = 'app'").get() as { value: string } | undefined) : undefined;
-      if (tables.length > 0 && app?.value !== "speechflow") {
-        throw new SpeechflowError("STATE_DB_INVALID", `${this.path} is an SQLite database of another program; it was left untouched (pass --db to use another path)`);
-      }
-      const check = this.db.pragma("quick_check", { simple: true });
-      if (check !== "ok") throw new SpeechflowError("STATE_DB_INVALID", `state database ${this.path} failed its integrity check (${String(check)}); it was left untouched`);
+  private static verify(path: string): void {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    } catch (error) {
+      throw new SpeechflowError("STATE_DB_INVALID", `cannot open state database ${path}: ${(error as Error).message}; it was left untouched`);
     }
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+      const hasMeta = tables.some((t) => t.name === "meta");
+      const app = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'app'").get() as { value: string } | undefined) : undefined;
+      if (tables.length > 0 && app?.value !== "speechflow") {
+        throw new SpeechflowError("STATE_DB_INVALID", `${path} is an SQLite database of another program; it was left untouched (pass --db to use another path)`);
+      }
+      const check = db.pragma("quick_check", { simple: true });
+      if (check !== "ok") throw new SpeechflowError("STATE_DB_INVALID", `state database ${path} failed its integrity check (${String(check)}); it was left untouched`);
+    } catch (error) {
+      if (error instanceof SpeechflowError) throw error;
+      throw new SpeechflowError("STATE_DB_INVALID", `state database ${path} is damaged (${(error as Error).message}); it was left untouched: move it away to start afresh`);
+    } finally {
+      db.close();
+    }
+  }
+
+  private migrate(_existed: boolean): void {
+    const version = this.db.pragma("user_version", { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new SpeechflowError("STATE_DB_INVALID", `${this.path} was written by a newer speechflow (schema ${version} > ${SCHEMA_VERSION}); upgrade speechflow`);
     }

@@ -1,56 +1,18 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { meeting } from "../helpers/corpus.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
+import { processesWithMarker, tree, waitUntil } from "../helpers/fault-tools.js";
 
 let work: string;
 let rec: string;
 const args = (out: string, extra: string[] = []) => [
   "transcribe", rec, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json", ...extra,
 ];
-
-/** Every file under `dir` (relative path -> content), skipping the state folder. */
-function tree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      // the state folder and the per-run manifest (a report of that run) are not transcripts
-      if (e.name === ".speechflow" || e.name === "manifest.jsonl") continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else files.set(relative(dir, p), readFileSync(p, "utf8"));
-    }
-  };
-  walk(dir);
-  return files;
-}
-
-/** pids of live processes whose environment carries `marker` (our workers inherit it) */
-function processesWithMarker(marker: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").includes(marker)) pids.push(Number(name));
-    } catch {
-      // exited meanwhile, or not ours
-    }
-  }
-  return pids;
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "sf-kill-"));
