@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { sentenceClips } from "../helpers/corpus.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { mediaRoute, startServer, type TestServer } from "../helpers/http-server.js";
 import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
+import { recordReliability } from "../helpers/reliability-log.js";
 
 let work: string;
 let rec: string;
@@ -44,6 +45,10 @@ beforeAll(async () => {
   server = await startServer({
     "/media/talk.wav": mediaRoute(urlWav),
     "/hook": (_req, res, hit) => res.writeHead(hit === 1 ? 503 : 204).end(),
+    "/private/talk.wav": (req, res) =>
+      req.headers.authorization === `Basic ${Buffer.from("ops:s3cret-pass").toString("base64")}`
+        ? res.writeHead(200, { "content-type": "audio/wav" }).end(urlWav)
+        : res.writeHead(401).end(),
   });
   host = server.url.replace("http://", "").replace(":", "_");
 });
@@ -160,6 +165,31 @@ describe("unattended batch runs", () => {
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/run-end notification not delivered after 4 attempt\(s\): http:\/\/127\.0\.0\.1:\d+\/hook: ECONNREFUSED/);
+  });
+});
+
+describe("credentials in URLs", () => {
+  it("are used for the download and never written to the database, manifest, outputs or logs", async () => {
+    const credOut = join(work, "out-cred");
+    const url = `http://ops:s3cret-pass@${server.url.slice(7)}/private/talk.wav?token=abc123secret`;
+    const hook = `http://hookuser:hook-pass@${server.url.slice(7)}/hook`;
+    const r = await runCli(["transcribe", url, "-o", credOut, "--json", "--notify-url", hook, ...base], { cwd: work, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(credOut, host, "talk.txt"))).toBe(true);
+    const everything = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? everything(join(dir, e.name)) : [join(dir, e.name)]));
+    const leaks = [r.stdout, r.stderr, ...everything(credOut).map((f) => readFileSync(f, "latin1"))].filter((t) => /s3cret-pass|abc123secret|hook-pass/.test(t));
+    expect(leaks).toEqual([]);
+    expect(readFileSync(join(credOut, "manifest.jsonl"), "utf8")).toContain("/private/talk.wav?token=REDACTED");
+    recordReliability("security-credentials", [
+      {
+        area: "security",
+        case: "URL input with user:password and ?token=, webhook URL with user:password",
+        expected: "downloads and notifies; secrets absent from DB, manifest, transcripts, NDJSON and stderr",
+        observed: "downloaded with Basic auth; no secret in any file under the output folder or in the logs",
+        pass: leaks.length === 0,
+      },
+    ]);
   });
 });
 

@@ -190,7 +190,7 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     ffmpeg(["-f", "lavfi", "-t", "3600", "-i", "anoisesrc=r=16000:a=0.0005:c=pink", "-c:a", "flac", join(dir, "a-long.flac")]);
     const out = join(work, "mid-out");
     const run = startCli(["transcribe", dir, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"], { cwd: work, env: minimalEnv(work) });
-    await waitForEvents(run.child, (events) => events.some((e) => e.type === "file-start" && String(e.file).endsWith("a-long.flac")));
+    await waitForEvents(run.child, (events) => events.some((e) => e.type === "file-start" && String((e as { file?: string }).file).endsWith("a-long.flac")));
     rmSync(join(dir, "m3.mp3"));
     await new Promise((r) => setTimeout(r, 300));
     appendFileSync(join(dir, "a-long.flac"), Buffer.alloc(1024));

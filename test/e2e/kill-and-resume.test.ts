@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordReliability, type ReliabilityRow } from "../helpers/reliability-log.js";
 import { meeting } from "../helpers/corpus.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
@@ -20,6 +21,9 @@ beforeAll(() => {
   // 4 files x ~90 s of meeting-like speech: a dozen chunks or more to interrupt
   for (let i = 0; i < 4; i++) meeting(join(rec, `day ${i}`, `meeting-${i}.mp3`), 2, i + 1, ["-b:a", "48k"]);
 });
+
+const rows: ReliabilityRow[] = [];
+afterAll(() => recordReliability("worker-faults", rows));
 
 describe("kill and resume (built CLI)", () => {
   let reference: Map<string, string>;
@@ -114,6 +118,13 @@ describe("kill and resume (built CLI)", () => {
     expect(events.some((e) => e.type === "worker-exit" && e.reason === "killed by SIGABRT")).toBe(true);
     expect(events.some((e) => e.type === "chunk-retry")).toBe(true);
     expect(tree(out)).toEqual(reference);
+    rows.push({
+      area: "fault",
+      case: "a worker aborts (SIGABRT) on its 3rd chunk (SPEECHFLOW_FAULT_ABORT_NTH)",
+      expected: "worker-exit and chunk-retry reported; run completes with identical outputs",
+      observed: "as expected, exit 0",
+      pass: true,
+    });
   });
 
   it("a chunk that crashes every worker fails its file after maxAttempts; the other files finish (exit 3)", async () => {
@@ -126,5 +137,12 @@ describe("kill and resume (built CLI)", () => {
     expect(String(failed[0]!.file)).toContain("meeting-2.mp3");
     for (const i of [0, 1, 3]) expect(existsSync(join(out, `day ${i}`, `meeting-${i}.txt`))).toBe(true);
     expect(existsSync(join(out, "day 2", "meeting-2.txt"))).toBe(false);
+    rows.push({
+      area: "fault",
+      case: "one chunk crashes every worker that takes it (SPEECHFLOW_FAULT_ABORT_MARK)",
+      expected: "that file fails with CHUNK_FAILED after maxAttempts; the other files finish; exit 3",
+      observed: `exit 3; ${String(failed[0]!.message)}`,
+      pass: true,
+    });
   });
 });
