@@ -130,8 +130,22 @@ if (pdf) {
 }
 lines.push("## GPU");
 lines.push("");
-lines.push("`--device cuda:N` and the `cuda` engine build (`SPEECHFLOW_ENGINE_BUILD=cuda`) are **untested**: no GPU");
-lines.push("machine has run them yet.");
-lines.push("");
+const gpu = newest("gpu-");
+if (gpu) {
+  lines.push(`${gpu.date}, ${gpu.machine}. Engine: ${gpu.engine}. Corpus: ${gpu.corpus}; ${gpu.model}; ${gpu.settings}. One run each (the machine is lent for minutes).`);
+  lines.push("");
+  lines.push("| tool | configuration | wall time | x-realtime |");
+  lines.push("| --- | --- | ---: | ---: |");
+  for (const run of gpu.runs) lines.push(`| ${run.tool} | ${run.config} | ${run.wallS.toFixed(2)} s | ${(1200 / run.wallS).toFixed(0)}x |`);
+  lines.push("");
+  lines.push(`Checks: ${gpu.checks.join("; ")}. Build on the GPU machine: ${gpu.buildSeconds} s (bench/gpu/gpu-check.sh).`);
+  lines.push("");
+  lines.push(`Found on the way: ${gpu.earlierRunWithoutTheParamsFix.note}`);
+  lines.push("");
+} else {
+  lines.push("`--device cuda:N` and the `cuda` engine build (`SPEECHFLOW_ENGINE_BUILD=cuda`) are **untested**: no GPU");
+  lines.push("machine has run them yet.");
+  lines.push("");
+}
 writeFileSync(join(root, "docs", "BENCHMARKS.md"), lines.join("\n"));
 process.stderr.write("bench: wrote docs/BENCHMARKS.md\n");

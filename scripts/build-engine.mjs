@@ -40,7 +40,16 @@ const addonPath = join(swDir, "build", "Release", "smart-whisper.node");
 // (needed for CUDA, see byol())
 const whisperDir = process.env.SPEECHFLOW_WHISPER_CPP_DIR || join(swDir, "whisper.cpp");
 const jobs = String(Math.max(1, availableParallelism()));
-const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}` };
+// smart-whisper 0.8.1 declares its whisper_context_params without initialising them (only use_gpu
+// is set), so flash_attn, gpu_device and the DTW fields are whatever the stack holds. We start from
+// whisper.cpp's defaults instead; the key's bindingPatch makes existing builds rebuild once.
+const modelCc = join(swDir, "src", "binding", "model.cc");
+if (existsSync(modelCc)) {
+  const source = readFileSync(modelCc, "utf8");
+  const fixed = source.replace(/whisper_context_params params;\n(\s*)params\.use_gpu/, "whisper_context_params params = whisper_context_default_params();\n$1params.use_gpu");
+  if (fixed !== source) writeFileSync(modelCc, fixed);
+}
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 1 };
 
 function nodeGypPath() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
@@ -88,17 +97,56 @@ function cleanObjects() {
   rmSync(join(whisperDir, "libwhisper.a"), { force: true });
 }
 
+/**
+ * CUDA from a newer whisper.cpp tree (one with CMakeLists.txt and the ggml-cuda headers, e.g. a
+ * checkout, or the copy inside the nodejs-whisper npm package): cmake builds static, position-
+ * independent libraries with GGML_CUDA=ON; smart-whisper's binding is compiled against that tree's
+ * headers (one field was renamed since: suppress_non_speech_tokens -> suppress_nst) and linked
+ * into the addon. Verified on an NVIDIA H200 with bench/gpu/gpu-check.sh (docs/BENCHMARKS.md).
+ */
+function cmakeCuda() {
+  const build = join(swDir, "build", "whisper-cuda");
+  const archs = process.env.CUDA_ARCHITECTURES || "native";
+  const configured = run(
+    "cmake",
+    ["-S", whisperDir, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_POSITION_INDEPENDENT_CODE=ON", "-DGGML_CUDA=ON",
+      `-DCMAKE_CUDA_ARCHITECTURES=${archs}`, "-DGGML_NATIVE=ON", "-DWHISPER_BUILD_TESTS=OFF", "-DWHISPER_BUILD_EXAMPLES=OFF", "-DWHISPER_SDL2=OFF", "-DWHISPER_CURL=OFF"],
+    {},
+    swDir,
+  );
+  if (!configured.ok || !run("cmake", ["--build", build, "-j", jobs, "--target", "whisper"], {}, swDir).ok) return false;
+  const nodeInclude = join(dirname(process.execPath), "..", "include", "node");
+  const napiInclude = dirname(require.resolve("node-addon-api/package.json"));
+  const objects = [];
+  for (const name of ["binding", "common", "model", "transcribe"]) {
+    const object = join(build, `binding-${name}.o`);
+    const compiled = run("g++", ["-c", "-fPIC", "-O3", "-std=gnu++17", "-pthread", "-DNODE_GYP_MODULE_NAME=smart-whisper", "-DBUILDING_NODE_EXTENSION",
+      "-Dsuppress_non_speech_tokens=suppress_nst", `-I${nodeInclude}`, `-I${napiInclude}`, `-I${join(whisperDir, "include")}`, `-I${join(whisperDir, "ggml", "include")}`,
+      join(swDir, "src", "binding", `${name}.cc`), "-o", object], {}, swDir);
+    if (!compiled.ok) return false;
+    objects.push(object);
+  }
+  const lib = (...p) => join(build, ...p);
+  const cudaRoot = process.env.CUDA_PATH || "/usr/local/cuda";
+  mkdirSync(dirname(addonPath), { recursive: true });
+  const linked = run("g++", ["-shared", "-pthread", "-o", addonPath, ...objects, "-Wl,--start-group", lib("src", "libwhisper.a"), lib("ggml", "src", "libggml.a"),
+    lib("ggml", "src", "libggml-cpu.a"), lib("ggml", "src", "ggml-cuda", "libggml-cuda.a"), lib("ggml", "src", "libggml-base.a"), "-Wl,--end-group", "-fopenmp",
+    `-L${cudaRoot}/lib64`, `-L${cudaRoot}/targets/x86_64-linux/lib`, `-L${cudaRoot}/lib64/stubs`, "-lcudart", "-lcublas", "-lcublasLt", "-lcuda", "-ldl", "-lrt"], {}, swDir);
+  return linked.ok && addonLoads();
+}
+
 function byol(cuda) {
   if (process.platform !== "linux") {
     log("the BYOL build is scripted for Linux only; keeping smart-whisper's own build");
     return false;
   }
+  if (cuda && existsSync(join(whisperDir, "CMakeLists.txt")) && existsSync(join(whisperDir, "ggml", "src", "ggml-cuda", "common.cuh"))) return cmakeCuda();
   if (cuda && !existsSync(join(whisperDir, "ggml", "src", "ggml-cuda", "common.cuh"))) {
     // smart-whisper's npm package ships its whisper.cpp without the CUDA headers (*.cuh)
     log(
       `${whisperDir} has no CUDA headers (smart-whisper's package leaves out *.cuh). Point ` +
-        "SPEECHFLOW_WHISPER_CPP_DIR at a whisper.cpp checkout of the same version (the one smart-whisper " +
-        `${swVersion} vendors) and run again`,
+        "SPEECHFLOW_WHISPER_CPP_DIR at a whisper.cpp tree with CMakeLists.txt and ggml/src/ggml-cuda/*.cuh " +
+        "(a checkout, or node_modules/nodejs-whisper/cpp/whisper.cpp after npm install nodejs-whisper) and run again",
     );
     return false;
   }
@@ -123,7 +171,7 @@ function record(mode, flags, ms) {
 
 if (existsSync(infoPath) && existsSync(addonPath)) {
   const info = JSON.parse(readFileSync(infoPath, "utf8"));
-  const same = info.smartWhisper === key.smartWhisper && info.abi === key.abi && info.platform === key.platform;
+  const same = info.smartWhisper === key.smartWhisper && info.abi === key.abi && info.platform === key.platform && info.bindingPatch === key.bindingPatch;
   if (same && info.requested === requested && addonLoads()) {
     log(`already built (${info.mode}); set SPEECHFLOW_ENGINE_BUILD and run npm run postinstall to change it`);
     process.exit(0);

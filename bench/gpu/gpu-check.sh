@@ -43,30 +43,37 @@ node -e 'import("./dist/models/write-test-model.js").then((m) => m.writeTestMode
 export SPEECHFLOW_FFMPEG=$ROOT/bench/gpu/fake-ffmpeg.py
 chmod +x "$SPEECHFLOW_FFMPEG"
 
+L=/tmp/gpu-logs
+mkdir -p $L
 run_sf() { # name, extra args...
   local name=$1; shift
   rm -rf "/tmp/out-$name"
   local s=$(date +%s.%N)
-  timeout 120 node bin/speechflow.js transcribe /tmp/audio -o "/tmp/out-$name" -m /tmp/tiny.bin --language en --no-temperature-fallback --formats txt --json "$@" > "$OUT/$name.ndjson" 2> "$OUT/$name.err"
+  timeout 120 node bin/speechflow.js transcribe /tmp/audio -o "/tmp/out-$name" -m /tmp/tiny.bin --language en --no-temperature-fallback --formats txt --json "$@" > "$L/$name.ndjson" 2> "$L/$name.err"
   local rc=$?
   local e=$(date +%s.%N)
-  echo "$name rc=$rc wall=$(awk "BEGIN{print $e - $s}") files=$(ls /tmp/out-$name/*.txt 2>/dev/null | wc -l)" | tee -a "$OUT/timings.txt"
+  echo "$name rc=$rc wall=$(awk "BEGIN{print $e - $s}") files=$(ls /tmp/out-$name/*.txt 2>/dev/null | wc -l) chunks=$(grep -c chunk-done $L/$name.ndjson)"
 }
 run_wcpp() { # name, args...
   local name=$1; shift
   local s=$(date +%s.%N)
-  timeout 120 "$B/bin/whisper-cli" -m /tmp/tiny.bin -l en -bs 1 -nf -mc 0 -np "$@" $(for f in /tmp/audio/*.wav; do echo -f "$f"; done) > "$OUT/$name.txt" 2> "$OUT/$name.err"
+  timeout 120 "$B/bin/whisper-cli" -m /tmp/tiny.bin -l en -bs 1 -nf -mc 0 "$@" $(for f in /tmp/audio/*.wav; do echo -f "$f"; done) > "$L/$name.txt" 2> "$L/$name.err"
   local rc=$?
   local e=$(date +%s.%N)
-  echo "$name rc=$rc wall=$(awk "BEGIN{print $e - $s}")" | tee -a "$OUT/timings.txt"
+  echo "$name rc=$rc wall=$(awk "BEGIN{print $e - $s}") segments=$(grep -c mebe $L/$name.txt) $(grep -m1 'total time' $L/$name.err | tr -s ' ')"
+  grep -m3 -i "CUDA0\|using device\|backend\|flash" $L/$name.err
 }
 run_sf gpu-1job --device cuda:0
 run_sf gpu-4jobs --device cuda:0 --jobs-per-worker 4
+run_sf gpu-8jobs --device cuda:0 --jobs-per-worker 8
 run_sf cpu-4x4 --device cpu --workers 4 --threads 4
+run_sf cpu-8x2 --device cpu --workers 8 --threads 2
 run_wcpp wcpp-gpu -t 4
 run_wcpp wcpp-cpu -ng -t 16
-grep -h '"run-end"' "$OUT"/*.ndjson > "$OUT/run-ends.ndjson"
-grep -h '"engine-ready"' "$OUT"/*.ndjson
-grep -h "CUDA0\|ggml_cuda_init\|using CUDA\|compute capability" "$OUT"/*.err | sort | uniq -c | head -10
+# the GPU must write what the CPU writes (the generated model decodes to fixed tokens)
+diff -rq /tmp/out-gpu-1job /tmp/out-cpu-4x4 -x .speechflow -x manifest.jsonl && echo "gpu and cpu transcripts identical"
+grep -h '"run-end"' $L/*.ndjson | cut -c1-200
+grep -h '"engine-ready"' $L/*.ndjson
+grep -h "CUDA0\|ggml_cuda_init\|compute capability" $L/*.err | sort | uniq -c | head -10
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
 echo "total +$(( $(date +%s) - T0 )) s"

@@ -31,10 +31,13 @@ tar -C / -cJf "$ROOT/.gpu/whisper-cuda.tar.xz" --exclude=bindings --exclude=mode
 # the binding, against the same headers (one field was renamed since smart-whisper's copy: suppress_non_speech_tokens -> suppress_nst)
 SW=$ROOT/node_modules/smart-whisper
 rm -rf "$ROOT/.gpu/binding-cuda" && mkdir -p "$ROOT/.gpu/binding-cuda"
+# (the same default-initialised context params that scripts/build-engine.mjs patches in)
+mkdir -p "$PREP/binding-src" && cp "$SW"/src/binding/*.cc "$SW"/src/binding/*.h "$PREP/binding-src/"
+sed -i 's/^    whisper_context_params params;$/    whisper_context_params params = whisper_context_default_params();/' "$PREP/binding-src/model.cc"
 for f in binding common model transcribe; do
   g++ -c -fPIC -O3 -std=gnu++17 -pthread -DNODE_GYP_MODULE_NAME=smart-whisper -DBUILDING_NODE_EXTENSION -D_GLIBCXX_USE_CXX11_ABI=1 -Dsuppress_non_speech_tokens=suppress_nst \
     -I/usr/include/node -I"$ROOT/node_modules/node-addon-api" -I"$PREP/whisper.cpp/include" -I"$PREP/whisper.cpp/ggml/include" \
-    "$SW/src/binding/$f.cc" -o "$ROOT/.gpu/binding-cuda/$f.o"
+    "$PREP/binding-src/$f.cc" -o "$ROOT/.gpu/binding-cuda/$f.o"
 done
 
 # production node_modules (no dev dependencies, no whisper.cpp sources)

@@ -177,7 +177,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
         } catch (raw) {
           if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
           const error = toSpeechflowError(raw);
-          if (error.code === "MODEL_INVALID") throw error;
+          if (error.code === "MODEL_INVALID" || error.code === "STATE_DB_WRITE_FAILED") throw error;
           const final = !error.retryable || attempts + 1 >= config.maxAttempts;
           attempts = store.recordChunkFailure(row.id, chunk.index, chunk.spans, chunkAudioMs, error.message, final);
           if (final) {

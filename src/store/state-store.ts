@@ -322,8 +322,13 @@ export class StateStore {
     return row?.attempts ?? 0;
   }
 
+  private commitsSoFar = 0;
+
   /** One transaction per finished chunk: this is the unit of work a kill can never lose. */
   commitChunk(fileId: number, idx: number, spans: Span[], audioMs: number, segments: RawSegment[], elapsedMs: number): void {
+    // fault injection for tests where no small tmpfs can be mounted: a "full disk" after N commits
+    const limit = process.env.SPEECHFLOW_FAULT_DB_FULL_AFTER;
+    if (limit !== undefined && this.commitsSoFar++ >= Number(limit)) throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
     this.db
       .prepare(
         `INSERT INTO chunks (file_id, idx, spans, audio_ms, status, attempts, commits, result, elapsed_ms, updated_at)
