@@ -6,44 +6,14 @@
 // Files are short clips of real espeak-ng speech copied N times with a different byte in each
 // (so every file has its own content hash). Model: the generated micro model (the engine's cost is
 // not what this measures). Results: bench/results/incremental-<date>.json.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cpuName, filesArg, manyFiles, root } from "./many-files.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const work = join(root, "bench", "work", "incremental");
-const argv = process.argv.slice(2);
-const N = Number(argv[argv.indexOf("--files") + 1] || 1000) || 1000;
+const N = filesArg(1000);
 const log = (m) => process.stderr.write(`bench:incremental: ${m}\n`);
-mkdirSync(work, { recursive: true });
-
-const { writeTestModel, MICRO_MODEL } = await import(join(root, "dist", "models", "write-test-model.js"));
-const model = join(work, "ggml-micro.bin");
-if (!existsSync(model)) writeTestModel(model, MICRO_MODEL);
-
-const clip = join(work, "clip.wav");
-if (!existsSync(clip)) {
-  execFileSync("espeak-ng", ["-w", join(work, "raw.wav"), "The nightly job only does new work."]);
-  execFileSync("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-i", join(work, "raw.wav"), "-ar", "16000", "-ac", "1", clip]);
-}
-const wav = readFileSync(clip);
-const input = join(work, `in-${N}`);
-const out = join(work, `out-${N}`);
-rmSync(input, { recursive: true, force: true });
-rmSync(out, { recursive: true, force: true });
-// the last sample differs per file: same audio, different bytes, different SHA-256
-const variant = (i, salt = 0) => {
-  const b = Buffer.from(wav);
-  b.writeInt16LE((i * 7 + salt) % 30000, b.length - 2);
-  return b;
-};
-for (let i = 0; i < N; i++) {
-  const dir = join(input, `d${String(Math.floor(i / 100)).padStart(2, "0")}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `f${String(i).padStart(5, "0")}.wav`), variant(i));
-}
-const fileOf = (i) => join(input, `d${String(Math.floor(i / 100)).padStart(2, "0")}`, `f${String(i).padStart(5, "0")}.wav`);
+const { model, input, out, variant, fileOf } = await manyFiles({ name: "incremental", files: N, perDir: 100, sentence: "The nightly job only does new work." });
 
 const run = (label) => {
   const started = process.hrtime.bigint();
@@ -71,6 +41,6 @@ const dbBytes = ["", "-wal"].map((s) => join(out, ".speechflow", `state.sqlite${
 
 const date = new Date().toISOString().slice(0, 10);
 const file = join(root, "bench", "results", `incremental-${date}.json`);
-const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];
+const cpu = cpuName();
 writeFileSync(file, JSON.stringify({ date, files: N, cpu, node: process.version, dbBytes, runs: results }, null, 2) + "\n");
 log(`wrote ${file}`);

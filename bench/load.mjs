@@ -5,38 +5,14 @@
 // database get, and what does each file cost outside the engine? The main process's RSS is
 // sampled every 250 ms from /proc; the whole tree's at the same time. Micro model, 2 workers.
 // Results: bench/results/load-<date>.json (and docs/RELIABILITY.md via npm run docs:reliability).
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cpuName, filesArg, manyFiles, root } from "./many-files.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const work = join(root, "bench", "work", "load");
-const argv = process.argv.slice(2);
-const N = Number(argv[argv.indexOf("--files") + 1] || 2000) || 2000;
+const N = filesArg(2000);
 const log = (m) => process.stderr.write(`bench:load: ${m}\n`);
-mkdirSync(work, { recursive: true });
-
-const { writeTestModel, MICRO_MODEL } = await import(join(root, "dist", "models", "write-test-model.js"));
-const model = join(work, "ggml-micro.bin");
-if (!existsSync(model)) writeTestModel(model, MICRO_MODEL);
-const clip = join(work, "clip.wav");
-if (!existsSync(clip)) {
-  execFileSync("espeak-ng", ["-w", join(work, "raw.wav"), "Two thousand files in one run."]);
-  execFileSync("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-i", join(work, "raw.wav"), "-ar", "16000", "-ac", "1", clip]);
-}
-const wav = readFileSync(clip);
-const input = join(work, `in-${N}`);
-const out = join(work, `out-${N}`);
-rmSync(input, { recursive: true, force: true });
-rmSync(out, { recursive: true, force: true });
-for (let i = 0; i < N; i++) {
-  const dir = join(input, `d${String(Math.floor(i / 200)).padStart(2, "0")}`);
-  mkdirSync(dir, { recursive: true });
-  const b = Buffer.from(wav);
-  b.writeInt16LE(i % 30000, b.length - 2);
-  writeFileSync(join(dir, `f${String(i).padStart(5, "0")}.wav`), b);
-}
+const { model, input, out } = await manyFiles({ name: "load", files: N, perDir: 200, sentence: "Two thousand files in one run." });
 
 const rssOf = (pid) => {
   try {
@@ -85,7 +61,7 @@ const dbBytes = ["", "-wal"].map((s) => join(out, ".speechflow", `state.sqlite${
 const at = (fraction) => samples.find((s) => s.files >= N * fraction) ?? samples.at(-1);
 const result = {
   date: new Date().toISOString().slice(0, 10),
-  cpu: readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1],
+  cpu: cpuName(),
   node: process.version,
   files: N,
   wallMs,

@@ -6,6 +6,7 @@ import PDFDocument from "pdfkit";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { SummaryRecord } from "../summaries/summary-schema.js";
 import type { Segment } from "./transcript.js";
+import { formatClock as clock } from "./format-time.js";
 
 export interface PdfFonts {
   regular: string;
@@ -26,13 +27,6 @@ export function resolvePdfFonts(customFont: string): PdfFonts {
   return { regular: join(dir, "DejaVuSans.ttf"), bold: join(dir, "DejaVuSans-Bold.ttf") };
 }
 
-export const clock = (ms: number) => {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
-  const ss = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-};
 
 export interface PdfMeta {
   source: string;

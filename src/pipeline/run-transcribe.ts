@@ -16,6 +16,7 @@ import { StateStore, type FileRow } from "../store/state-store.js";
 import { RunLock } from "../store/run-lock.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { renderFormat, tmpDirOf, writeOutputFile, writeOutputs } from "../outputs/write-outputs.js";
+import { formatClock as clock } from "../outputs/format-time.js";
 import { manifestJsonl, type ManifestEntry } from "../outputs/manifest-jsonl.js";
 import { notifyWebhook } from "../outputs/notify-webhook.js";
 import { downloadUrl } from "../inputs/download-url.js";
@@ -62,10 +63,6 @@ function readFailure(error: unknown, file: string): SpeechflowError {
 const PERMANENT_FAILURES = new Set(["MEDIA_UNREADABLE", "MEDIA_EMPTY", "MEDIA_NO_AUDIO"]);
 
 const spansEqual = (a: Span[], b: Span[]) => a.length === b.length && a.every((s, i) => s.start === b[i]!.start && s.end === b[i]!.end);
-const clock = (ms: number) => {
-  const s = Math.floor(ms / 1000);
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-};
 
 /**
  * The transcribe pipeline: inputs -> media (ffmpeg) -> chunking -> engine -> store -> outputs.

@@ -5,6 +5,7 @@ import type { Segment } from "../outputs/transcript.js";
 import { extractiveSummary } from "./extractive-summary.js";
 import type { ChatMessage, LlmEndpoint } from "./llm-endpoint.js";
 import { llmSummarySchema, PROMPT_VERSION, type LlmSummary, type SummaryContent, type SummaryLength, type SummaryRecord, type TokenUsage } from "./summary-schema.js";
+import { formatClock as clock } from "../outputs/format-time.js";
 
 export interface SummaryCache {
   get(key: string): SummaryRecord | undefined;
@@ -42,13 +43,6 @@ const OUTPUT_TOKENS = 1200;
 /** About 3 characters per token: conservative for English (about 4), not far off for others. */
 export const estimateTokens = (text: string) => Math.ceil(text.length / 3);
 
-const clock = (ms: number) => {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
-  const ss = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-};
 
 export const transcriptLines = (segments: Segment[]) => segments.map((s) => `[${clock(s.start)}] ${s.text.trim()}`);
 

@@ -1,12 +1,6 @@
 import type { SummaryRecord } from "./summary-schema.js";
+import { formatClock as clock } from "../outputs/format-time.js";
 
-const clock = (ms: number) => {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
-  const ss = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-};
 
 /** `<name>.summary.md`: for people (the .summary.json next to it is for scripts). */
 export function summaryMarkdown(record: SummaryRecord, source: string): string {

@@ -1,0 +1,44 @@
+// Shared by bench/incremental.mjs and bench/load.mjs: a workspace with the generated micro model and
+// N copies of one short espeak-ng clip, each with its own last sample (same audio, own SHA-256).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = fileURLToPath(new URL("..", import.meta.url));
+
+export function filesArg(fallback) {
+  const argv = process.argv.slice(2);
+  return Number(argv[argv.indexOf("--files") + 1] || fallback) || fallback;
+}
+
+export async function manyFiles({ name, files, perDir, sentence }) {
+  const work = join(root, "bench", "work", name);
+  mkdirSync(work, { recursive: true });
+  const { writeTestModel, MICRO_MODEL } = await import(join(root, "dist", "models", "write-test-model.js"));
+  const model = join(work, "ggml-micro.bin");
+  if (!existsSync(model)) writeTestModel(model, MICRO_MODEL);
+  const clip = join(work, "clip.wav");
+  if (!existsSync(clip)) {
+    execFileSync("espeak-ng", ["-w", join(work, "raw.wav"), sentence]);
+    execFileSync("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-i", join(work, "raw.wav"), "-ar", "16000", "-ac", "1", clip]);
+  }
+  const wav = readFileSync(clip);
+  const input = join(work, `in-${files}`);
+  const out = join(work, `out-${files}`);
+  rmSync(input, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+  const variant = (i, salt = 0) => {
+    const b = Buffer.from(wav);
+    b.writeInt16LE((i * 7 + salt) % 30000, b.length - 2);
+    return b;
+  };
+  const fileOf = (i) => join(input, `d${String(Math.floor(i / perDir)).padStart(2, "0")}`, `f${String(i).padStart(5, "0")}.wav`);
+  for (let i = 0; i < files; i++) {
+    mkdirSync(join(fileOf(i), ".."), { recursive: true });
+    writeFileSync(fileOf(i), variant(i));
+  }
+  return { work, model, input, out, variant, fileOf };
+}
+
+export const cpuName = () => readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];
