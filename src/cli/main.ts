@@ -170,7 +170,7 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
 
   const transcribe = program
     .command("transcribe")
-    .description("Transcribe files, folders (recursively), globs and --from-list entries into txt/srt/vtt/json")
+    .description("Transcribe files, folders (recursively), globs, http(s) URLs and --from-list entries into txt/srt/vtt/json; --summarize and --pdf add summaries and PDF reports")
     .argument("[inputs...]", "files, directories or globs")
     .option("-c, --config <path>", "config file (default: searched from the current directory: speechflow.config.json, .speechflowrc, package.json#speechflow, ...)")
     .option("--from-list <file>", "read inputs from a file, one per line ('-' = stdin)")
