@@ -96,7 +96,9 @@ function parseDurationMs(stderr: string): number | undefined {
   return Math.round((Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000);
 }
 
-function decodeFailure(stderr: string, file: string, exitCode: number | undefined): SpeechflowError {
+function decodeFailure(rawStderr: string, file: string, exitCode: number | undefined): SpeechflowError {
+  // ffmpeg echoes the path; one with a newline in it would split ffmpeg's message across lines
+  const stderr = rawStderr.split(`file:${file}`).join("file:input");
   const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
   const last = lines.filter((l) => !/^(Input|Output|Stream|Metadata|Duration|encoder|Press|\s)/.test(l)).pop() ?? lines.pop() ?? `exit code ${exitCode}`;
   const reason = last.replace(/^file:.*?: /, "").replace(/^\[[^\]]+\] /, "");
