@@ -12,12 +12,13 @@ import { recordReliability, type ReliabilityRow } from "../helpers/reliability-l
 const NOBODY = 65534;
 /**
  * As root, permissions are not enforced; the run goes as `nobody` when that user can read the
- * checkout (a checkout under /root cannot be read by nobody: then the two permission cases are
- * left out of the table, and it says so).
+ * checkout and start this Node binary again (workers are forked from process.execPath; a checkout
+ * under /root or a Node in a private temp dir fails that): else the two permission cases are left
+ * out of the table, and it says so.
  */
 const asRoot =
   process.getuid?.() === 0 &&
-  spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", process.execPath, "-e", `require("fs").accessSync(${JSON.stringify(CLI)}); require("fs").accessSync(${JSON.stringify(MICRO_MODEL_PATH)})`]).status === 0;
+  spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", process.execPath, "-e", `require("fs").accessSync(${JSON.stringify(CLI)}); require("fs").accessSync(${JSON.stringify(MICRO_MODEL_PATH)}); require("child_process").execFileSync(process.execPath, ["-e", "0"])`]).status === 0;
 const rootWithoutNobody = process.getuid?.() === 0 && !asRoot;
 let work: string;
 let tree: string;
