@@ -83,6 +83,16 @@ function addConfigOptions(command: Command): void {
   }
 }
 
+/** The options every command that runs the pipeline takes: config file, output mode, GPUs, settings. */
+function addRunOptions(command: Command, options: { gpus: boolean } = { gpus: true }): void {
+  command
+    .option("-c, --config <path>", "config file (default: searched from the current directory: speechflow.config.json, .speechflowrc, package.json#speechflow, ...)")
+    .option("--json", "NDJSON events on stdout (same as --reporter json)")
+    .option("-q, --quiet", "print nothing unless something failed, then the summary and the failures (same as --reporter silent)");
+  if (options.gpus) command.option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs; sets --device cuda:0,cuda:1,...");
+  addConfigOptions(command);
+}
+
 /** Commander's camelCased option values -> typed config values (still unvalidated). */
 function flagsFromOptions(options: Record<string, unknown>): Partial<Record<keyof SpeechflowConfig, unknown>> {
   const flags: Partial<Record<keyof SpeechflowConfig, unknown>> = {};
@@ -171,15 +181,11 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
   const transcribe = program
     .command("transcribe")
     .description("Transcribe files, folders (recursively), globs, http(s) URLs and --from-list entries into txt/srt/vtt/json; --summarize and --pdf add summaries and PDF reports")
-    .argument("[inputs...]", "files, directories or globs")
-    .option("-c, --config <path>", "config file (default: searched from the current directory: speechflow.config.json, .speechflowrc, package.json#speechflow, ...)")
+    .argument("[inputs...]", "files, directories, globs or http(s) URLs")
     .option("--from-list <file>", "read inputs from a file, one per line ('-' = stdin)")
-    .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "print nothing unless an input failed, then the summary and the failures (same as --reporter silent)")
-    .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs; sets --device cuda:0,cuda:1,...")
     .addHelpText("after", EXAMPLES)
     .exitOverride();
-  addConfigOptions(transcribe);
+  addRunOptions(transcribe);
   transcribe.action(async (inputs: string[], options: Record<string, unknown>) => {
     const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: flagsFromOptions(options), env });
     const listEntries = options.fromList ? await readListFile(options.fromList as string, cwd) : [];
@@ -193,12 +199,8 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
   const retry = program
     .command("retry")
     .description("Transcribe again only the files that failed in earlier runs (same output folder and state database)")
-    .option("-c, --config <path>", "config file (default: searched from the current directory)")
-    .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "print nothing unless an input failed, then the summary and the failures (same as --reporter silent)")
-    .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs")
     .exitOverride();
-  addConfigOptions(retry);
+  addRunOptions(retry);
   retry.action(async (options: Record<string, unknown>) => {
     const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: flagsFromOptions(options), env });
     const dbPath = stateDbPath(config, cwd);
@@ -219,12 +221,9 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
   const summarize = program
     .command("summarize")
     .description("Summaries (and with --pdf, PDF reports) for transcripts already in the output folder, without transcribing anything")
-    .option("-c, --config <path>", "config file (default: searched from the current directory)")
     .option("--force", "write them again even when they are up to date")
-    .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "print nothing unless something failed (same as --reporter silent)")
     .exitOverride();
-  addConfigOptions(summarize);
+  addRunOptions(summarize, { gpus: false });
   summarize.action(async (options: Record<string, unknown>) => {
     const flags = flagsFromOptions(options);
     const { config } = await loadConfig({ cwd, configPath: options.config as string | undefined, flags: { summarize: true, ...flags }, env });
@@ -238,15 +237,11 @@ export function buildProgram(env: NodeJS.ProcessEnv, cwd: string): Command {
     .command("eval")
     .description("Transcribe a dataset (resumably) and score it: WER and CER per file and overall, wer.json and wer.md in the output folder")
     .argument("<dataset>", "LibriSpeech-style folder (*.trans.txt), a folder with ref.tsv or .txt beside each audio file, or a .jsonl manifest")
-    .option("-c, --config <path>", "config file (default: searched from the current directory)")
     .option("--max-wer <rate>", "exit with code 4 when the overall WER is above this (0.15 = 15%)")
     .option("--no-normalize", "score the raw text (case and punctuation count) instead of normalised English")
     .option("--trn", "also write sclite-compatible ref.trn and hyp.trn")
-    .option("--json", "NDJSON events on stdout (same as --reporter json)")
-    .option("-q, --quiet", "print nothing unless an input failed, then the summary and the failures (same as --reporter silent)")
-    .option("--gpus <all|N>", "one worker per GPU on all (or the first N) NVIDIA GPUs")
     .exitOverride();
-  addConfigOptions(evaluate);
+  addRunOptions(evaluate);
   evaluate.action(async (dataset: string, options: Record<string, unknown>) => {
     const maxWer = options.maxWer === undefined ? undefined : Number(options.maxWer);
     if (maxWer !== undefined && (Number.isNaN(maxWer) || maxWer < 0)) throw new SpeechflowError("USAGE", `--max-wer expects a rate such as 0.15, not "${String(options.maxWer)}"`);
