@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import type { FaultPlan } from "../core/fault-plan.js";
 import type { ToWorker, FromWorker, EngineParams, RawSegment } from "./worker-protocol.js";
 
 const require = createRequire(import.meta.url);
@@ -29,21 +30,21 @@ const watchdog = setInterval(() => {
 watchdog.unref();
 process.on("disconnect", () => process.exit(0));
 
-// fault injection for the crash-recovery tests: abort on the Nth chunk this process receives
-// (only once over all workers when SPEECHFLOW_FAULT_ONCE_FILE names a flag file to create),
-// or on every chunk whose label contains the mark
-const abortNth = Number(process.env.SPEECHFLOW_FAULT_ABORT_NTH ?? "0");
-const onceFile = process.env.SPEECHFLOW_FAULT_ONCE_FILE ?? "";
+// fault injection for the crash-recovery tests, sent by the pool with the load message: abort on
+// the Nth chunk this process receives (only once over all workers when `onceFile` names a flag
+// file to create), or on every chunk whose label contains `abortMark`
+let faults: FaultPlan = {};
 function faultArmed(): boolean {
-  if (!onceFile) return true;
+  if (!faults.onceFile) return true;
   try {
-    writeFileSync(onceFile, String(process.pid), { flag: "wx" });
+    writeFileSync(faults.onceFile, String(process.pid), { flag: "wx" });
     return true;
   } catch {
     return false; // already fired in another worker
   }
 }
-const abortMark = process.env.SPEECHFLOW_FAULT_ABORT_MARK ?? "";
+const shouldAbort = (label: string) =>
+  (faults.abortNth !== undefined && received === faults.abortNth && faultArmed()) || (faults.abortMark !== undefined && label.includes(faults.abortMark));
 let received = 0;
 
 let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
@@ -73,6 +74,7 @@ function toWhisperParams(p: EngineParams): Record<string, unknown> {
 
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === "load") {
+    faults = message.faults;
     const started = Date.now();
     try {
       const { Whisper } = require("smart-whisper") as SmartWhisperModule;
@@ -91,7 +93,7 @@ async function handle(message: ToWorker): Promise<void> {
   }
   if (message.type === "transcribe") {
     received++;
-    if ((abortNth > 0 && received === abortNth && faultArmed()) || (abortMark && message.label.includes(abortMark))) process.abort();
+    if (shouldAbort(message.label)) process.abort();
     const started = Date.now();
     try {
       if (!whisper) throw new Error("model not loaded");

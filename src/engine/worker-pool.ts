@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import PQueue from "p-queue";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { Emit } from "../core/events.js";
+import type { FaultPlan } from "../core/fault-plan.js";
 import { deviceEnv, deviceLabel, type WorkerSlot } from "./devices.js";
 import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
 
@@ -12,6 +13,8 @@ export interface PoolOptions {
   jobsPerWorker: number;
   emit: Emit;
   env?: NodeJS.ProcessEnv;
+  /** fault injection, forwarded to each worker with its load message */
+  faults?: FaultPlan;
 }
 
 export interface EngineJob {
@@ -24,10 +27,12 @@ export interface EngineJob {
 export interface EngineResult {
   segments: RawSegment[];
   elapsedMs: number;
+  /** "<device>/<worker number>" */
+  worker: string;
 }
 
 interface Pending {
-  resolve: (r: EngineResult) => void;
+  resolve: (r: Omit<EngineResult, "worker">) => void;
   reject: (e: Error) => void;
 }
 
@@ -99,7 +104,7 @@ class WorkerHandle {
     });
     // a failed load is reported through `ready`; this keeps it from being an unhandled rejection
     this.ready.catch(() => undefined);
-    this.send({ type: "load", modelPath: this.options.modelPath, gpu: this.slot.device.kind !== "cpu" });
+    this.send({ type: "load", modelPath: this.options.modelPath, gpu: this.slot.device.kind !== "cpu", faults: this.options.faults ?? {} });
     return this.ready;
   }
 
@@ -186,10 +191,11 @@ export class WorkerPool {
     const worker = await this.acquire();
     const id = this.nextJobId++;
     try {
-      return await new Promise<EngineResult>((resolve, reject) => {
+      const result = await new Promise<Omit<EngineResult, "worker">>((resolve, reject) => {
         worker.inFlight.set(id, { resolve, reject });
         worker.send({ type: "transcribe", id, label: job.label, pcm: job.pcm, params: job.params });
       });
+      return { ...result, worker: `${deviceLabel(worker.slot.device)}/${worker.id}` };
     } finally {
       const waiter = this.waiters.shift();
       waiter?.();

@@ -1,11 +1,18 @@
+import type { FaultPlan } from "../core/fault-plan.js";
+
 /** Messages between the pool (parent) and a worker process, over Node's IPC channel. */
-export interface EngineParams {
+/** Decoding settings: the same for every chunk of a run, whichever engine runs it. */
+export interface DecodingParams {
   language: string;
   translate: boolean;
   prompt: string;
   beamSize: number;
   temperatureFallback: boolean;
   wordTimestamps: boolean;
+}
+
+/** What a local worker needs on top: how many threads whisper.cpp may use for the chunk. */
+export interface EngineParams extends DecodingParams {
   threads: number;
 }
 
@@ -28,7 +35,7 @@ export interface RawSegment {
 }
 
 export type ToWorker =
-  | { type: "load"; modelPath: string; gpu: boolean }
+  | { type: "load"; modelPath: string; gpu: boolean; faults: FaultPlan }
   | { type: "transcribe"; id: number; label: string; pcm: Float32Array; params: EngineParams }
   | { type: "shutdown" };
 

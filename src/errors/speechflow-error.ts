@@ -8,7 +8,10 @@ export const ExitCode = {
   werAboveMax: 4,
   /** another run holds the state database (EX_TEMPFAIL: try again later) */
   locked: 75,
+  /** stopped by Ctrl-C (SIGINT): run the same command again to resume */
   interrupted: 130,
+  /** stopped by SIGTERM (128 + 15), as service managers expect */
+  terminated: 143,
 } as const;
 
 export type ErrorCode =

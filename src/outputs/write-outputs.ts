@@ -27,24 +27,28 @@ export function tmpDirOf(outputDir: string): string {
   return join(outputDir, ".speechflow", "tmp");
 }
 
+let writesSoFar = 0;
+let writeFault: { code: string; after: number } | undefined;
+
+/**
+ * Fault injection for tests where a small tmpfs cannot be mounted: every output write fails with
+ * `code` after `after` successful ones. Armed once per run from the run context's fault plan.
+ */
+export function armWriteFault(fault: { code: string; after: number } | undefined): void {
+  writeFault = fault;
+  writesSoFar = 0;
+}
+
+function injectedWriteFault(): void {
+  if (!writeFault) return;
+  if (writesSoFar++ < writeFault.after) return;
+  throw Object.assign(new Error(`${writeFault.code}: injected write failure`), { code: writeFault.code });
+}
+
 /**
  * Writes `content` beside nothing: a temp file in `tmpDir` (same filesystem), fsync, rename.
  * A reader, or a kill at any moment, sees the old file or the new one, never half of one.
  */
-let writesSoFar = 0;
-
-/**
- * Fault injection for tests where a small tmpfs cannot be mounted:
- * SPEECHFLOW_FAULT_WRITE_ERROR=ENOSPC|EROFS|EACCES fails every output write after
- * SPEECHFLOW_FAULT_WRITE_AFTER (default 0) successful ones.
- */
-function injectedWriteFault(): void {
-  const code = process.env.SPEECHFLOW_FAULT_WRITE_ERROR;
-  if (!code) return;
-  if (writesSoFar++ < Number(process.env.SPEECHFLOW_FAULT_WRITE_AFTER ?? 0)) return;
-  throw Object.assign(new Error(`${code}: injected write failure`), { code });
-}
-
 export function replaceFileAtomic(tmpDir: string, target: string, content: string | Uint8Array): void {
   injectedWriteFault();
   mkdirSync(tmpDir, { recursive: true });

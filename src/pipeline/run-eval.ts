@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
 import { loadDataset, type DatasetLayout } from "../eval/load-dataset.js";
 import { scoreDataset, trnLines, werMarkdown, type EvalScores } from "../eval/score-dataset.js";
@@ -9,8 +10,6 @@ import { runTranscribe, type RunSummary } from "./run-transcribe.js";
 
 export interface EvalRequest {
   dataset: string;
-  cwd: string;
-  env?: NodeJS.ProcessEnv;
   normalize: boolean;
   /** also write sclite's ref.trn / hyp.trn */
   trn: boolean;
@@ -30,18 +29,16 @@ export interface EvalResult {
  * every utterance's `<output>/<relative path>.txt` against its reference.
  */
 export async function runEval(request: EvalRequest, ctx: RunContext): Promise<EvalResult> {
-  const outputDir = resolve(request.cwd, ctx.config.output);
-  const dataset = await loadDataset(resolve(request.cwd, request.dataset), { skipDirs: [outputDir] });
+  const { outputDir } = resolvePaths(ctx.config, ctx.cwd);
+  const dataset = await loadDataset(resolve(ctx.cwd, request.dataset), { skipDirs: [outputDir] });
   const config = ctx.config.formats.includes("txt") ? ctx.config : { ...ctx.config, formats: [...ctx.config.formats, "txt" as const] };
   const stemOf = (rel: string) => rel.replace(/\.[^./]*$/, "");
   const run = await runTranscribe(
     {
       inputs: [],
-      cwd: request.cwd,
-      env: request.env,
-      allowModelDownload: request.allowModelDownload,
+      ...(request.allowModelDownload === undefined ? {} : { allowModelDownload: request.allowModelDownload }),
       media: {
-        items: dataset.utterances.map((u) => ({ path: u.audio, relPath: u.relPath, outputStem: stemOf(u.relPath) })),
+        media: dataset.utterances.map((u) => ({ path: u.audio, relPath: u.relPath, outputStem: stemOf(u.relPath) })),
         problems: dataset.problems.map((p) => ({ input: p.item, code: "INPUT_NOT_FOUND" as const, message: p.message })),
       },
     },

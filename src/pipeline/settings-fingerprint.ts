@@ -15,9 +15,11 @@ export function decodingSettings(config: SpeechflowConfig) {
   return { language, translate, prompt, beamSize, temperatureFallback, wordTimestamps };
 }
 
-export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedModel) {
+/** `backend`: the transcriber's fingerprint when it is not the local whisper.cpp engine (absent = local, as before) */
+export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedModel, backend?: string) {
   return {
     model: model.identity,
+    ...(backend === undefined ? {} : { backend }),
     ...decodingSettings(config),
     maxChunkSeconds: config.maxChunkSeconds,
     skipSilenceSeconds: config.skipSilenceSeconds,

@@ -8,7 +8,8 @@ import { SAMPLE_RATE } from "../media/ffmpeg-gateway.js";
 import { drawBatchReport, drawTranscriptReport, resolvePdfFonts, writePdfAtomic, type BatchReportRow, type PdfFonts } from "../outputs/render-pdf.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { tmpDirOf, writeOutputFile } from "../outputs/write-outputs.js";
-import type { FileRow, StateStore } from "../store/state-store.js";
+import type { StateStore } from "../store/state-store.js";
+import type { TrackedFile } from "../store/tracked-file.js";
 import { LlmEndpoint } from "../summaries/llm-endpoint.js";
 import { summarizeTranscript, summaryCacheKey } from "../summaries/summarize-transcript.js";
 import { summaryMarkdown } from "../summaries/summary-markdown.js";
@@ -54,13 +55,14 @@ export class SummaryStage {
     private readonly signal: AbortSignal,
     env: NodeJS.ProcessEnv,
     private readonly modelName: string,
+    retryBaseDelayMs = 1000,
   ) {
     if (config.llmBaseUrl && !config.llmModel) throw new SpeechflowError("USAGE", "llmBaseUrl is set but llmModel is empty: name the model to use (--llm-model)");
     const options = {
       timeoutMs: config.llmTimeoutSeconds * 1000,
       maxRetries: config.llmMaxRetries,
       breakerThreshold: config.llmMaxRetries + 2,
-      baseDelayMs: Number(env.SPEECHFLOW_RETRY_BASE_MS ?? 1000),
+      baseDelayMs: retryBaseDelayMs,
       env,
       onRetry: (message: string) => emit({ type: "warning", message }),
     };
@@ -84,9 +86,9 @@ export class SummaryStage {
   }
 
   /** Summary (and PDF) for one finished file; `force` redoes them even when they look current. */
-  async process(row: FileRow, force = false): Promise<void> {
+  async process(row: TrackedFile, force = false): Promise<void> {
     if (!this.wanted || this.signal.aborted) return;
-    const chunks = [...this.store.doneChunks(row.id).values()].sort((a, b) => a.idx - b.idx);
+    const chunks = this.store.chunks.doneInOrder(row.id);
     const transcript = assembleTranscript(chunks, { sampleRate: SAMPLE_RATE, words: false });
     const options = {
       length: this.config.summaryLength,
@@ -96,12 +98,12 @@ export class SummaryStage {
       endpoints: this.endpoints,
       queue: this.queue,
       signal: this.signal,
-      sourceName: basename(row.rel_path),
-      cache: { get: (k: string) => this.store.getSummary<SummaryRecord>(k), put: (k: string, r: SummaryRecord) => this.store.putSummary(k, r) },
+      sourceName: basename(row.relPath),
+      cache: { get: (k: string) => this.store.summaries.get<SummaryRecord>(k), put: (k: string, r: SummaryRecord) => this.store.summaries.put(k, r) },
     };
     const key = summaryCacheKey(transcript.segments, options);
-    const stored = this.readStored(row.output_stem);
-    const pdfPath = join(this.outputDir, `${row.output_stem}.pdf`);
+    const stored = this.readStored(row.outputStem);
+    const pdfPath = join(this.outputDir, `${row.outputStem}.pdf`);
     const summaryCurrent = stored?.key === key && !(stored.kind === "extractive" && this.endpoints.length > 0);
     if (!force && summaryCurrent && (!this.config.pdf || existsSync(pdfPath))) {
       this.summaries.set(row.path, stored!.summary);
@@ -115,8 +117,8 @@ export class SummaryStage {
       this.totals.completionTokens += result.cached ? 0 : record.usage.completionTokens;
       const outputs: string[] = [];
       if (this.config.summarize) {
-        outputs.push(writeOutputFile(this.outputDir, `${row.output_stem}.summary.json`, JSON.stringify(record, null, 2) + "\n"));
-        outputs.push(writeOutputFile(this.outputDir, `${row.output_stem}.summary.md`, summaryMarkdown(record, row.rel_path)));
+        outputs.push(writeOutputFile(this.outputDir, `${row.outputStem}.summary.json`, JSON.stringify(record, null, 2) + "\n"));
+        outputs.push(writeOutputFile(this.outputDir, `${row.outputStem}.summary.md`, summaryMarkdown(record, row.relPath)));
       }
       if (this.config.pdf) {
         await writePdfAtomic(
@@ -124,13 +126,13 @@ export class SummaryStage {
           tmpDirOf(this.outputDir),
           (doc) =>
             drawTranscriptReport(doc, record, transcript.segments, {
-              source: row.rel_path,
-              durationMs: row.duration_ms ?? 0,
+              source: row.relPath,
+              durationMs: row.durationMs ?? 0,
               model: this.modelName,
               language: transcript.language,
-              date: row.updated_at.slice(0, 10),
+              date: row.updatedAt.slice(0, 10),
             }),
-          { title: record.title, subject: `Transcript of ${row.rel_path}` },
+          { title: record.title, subject: `Transcript of ${row.relPath}` },
           this.fonts!,
         );
         outputs.push(pdfPath);

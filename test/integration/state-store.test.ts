@@ -13,8 +13,8 @@ describe("StateStore (real SQLite file)", () => {
     const path = join(dir(), "state.sqlite");
     const store = StateStore.open(path);
     const runId = store.beginRun("test", {});
-    const { row } = store.prepareFile({ ...file, runId });
-    store.commitChunk(row.id, 0, [{ start: 0, end: 16000 }], 1000, [{ from: 0, to: 900, text: " hi" }], 12);
+    const { file: row } = store.files.prepare({ ...file, runId });
+    store.chunks.commit({ fileId: row.id, idx: 0, spans: [{ start: 0, end: 16000 }], audioMs: 1000 }, [{ from: 0, to: 900, text: " hi" }], 12);
     store.close();
 
     const raw = new Database(path, { readonly: true });
@@ -23,7 +23,7 @@ describe("StateStore (real SQLite file)", () => {
     raw.close();
 
     const again = StateStore.open(path);
-    const chunks = again.doneChunks(again.getFile("/data/a.wav")!.id);
+    const chunks = again.chunks.done(again.files.get("/data/a.wav")!.id);
     expect(chunks.get(0)?.segments[0]?.text).toBe(" hi");
     again.close();
   });
@@ -31,25 +31,25 @@ describe("StateStore (real SQLite file)", () => {
   it("forgets a file's chunks when its content or settings change, keeps them otherwise", () => {
     const store = StateStore.open(join(dir(), "s.sqlite"));
     const runId = store.beginRun("test", {});
-    const { row } = store.prepareFile({ ...file, runId });
-    store.commitChunk(row.id, 0, [{ start: 0, end: 10 }], 1, [], 1);
-    expect(store.prepareFile({ ...file, mtimeMs: 2, runId }).reset).toBe(false);
-    expect(store.doneChunks(row.id).size).toBe(1);
-    expect(store.prepareFile({ ...file, fingerprint: "f2", runId }).reset).toBe(true);
-    expect(store.doneChunks(row.id).size).toBe(0);
+    const { file: row } = store.files.prepare({ ...file, runId });
+    store.chunks.commit({ fileId: row.id, idx: 0, spans: [{ start: 0, end: 10 }], audioMs: 1 }, [], 1);
+    expect(store.files.prepare({ ...file, mtimeMs: 2, runId }).reset).toBe(false);
+    expect(store.chunks.done(row.id).size).toBe(1);
+    expect(store.files.prepare({ ...file, fingerprint: "f2", runId }).reset).toBe(true);
+    expect(store.chunks.done(row.id).size).toBe(0);
     store.close();
   });
 
   it("turns files left 'processing' by a killed run back into pending work", () => {
     const path = join(dir(), "s.sqlite");
     const store = StateStore.open(path);
-    const { row } = store.prepareFile({ ...file, runId: store.beginRun("t", {}) });
-    store.markProcessing(row.id);
+    const { file: row } = store.files.prepare({ ...file, runId: store.beginRun("t", {}) });
+    store.files.markProcessing(row.id);
     store.close(); // as if killed
     const next = StateStore.open(path);
     next.beginRun("t", {});
-    expect(next.getFile(file.path)?.status).toBe("pending");
-    expect(next.summary().lastRun?.status).toBe("running");
+    expect(next.files.get(file.path)?.status).toBe("pending");
+    expect(next.status().lastRun?.status).toBe("running");
     next.close();
   });
 

@@ -63,7 +63,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
       slots: [{ device: { kind: "cpu" } }],
       jobsPerWorker: 1,
       emit: (e) => events.push(e),
-      env: { ...process.env, SPEECHFLOW_FAULT_ABORT_NTH: "2" },
+      faults: { abortNth: 2 },
     });
     await pool.start();
     await expect(pool.run({ label: "a#0", pcm, params })).resolves.toMatchObject({ segments: expect.any(Array) });

@@ -1,0 +1,54 @@
+import type { DecodingParams, RawSegment } from "./worker-protocol.js";
+
+/** One chunk of a file's audio, ready for an engine: 16 kHz mono samples and decoding settings. */
+export interface ChunkJob {
+  /** "<file>#<chunk>": shown in errors, matched by fault injection */
+  label: string;
+  pcm: Float32Array;
+  params: DecodingParams;
+}
+
+/** What an engine gives back for a chunk: segments in chunk time, and who did it. */
+export interface ChunkResult {
+  segments: RawSegment[];
+  elapsedMs: number;
+  /** the backend that transcribed it ("whisper.cpp", later "queue", "remote:<provider>") */
+  backend: string;
+  /** which worker or device inside the backend, for logs and metrics */
+  worker: string;
+}
+
+export interface TranscriberCapabilities {
+  backend: string;
+  /** devices in use, e.g. "cpu" or "cuda:0,cuda:1" */
+  devices: string;
+  /** worker processes (or remote connections) */
+  workers: number;
+  /** chunks that can run at the same time over all workers */
+  slots: number;
+  /** threads each chunk uses (local engines) */
+  threads: number;
+  /**
+   * Part of the settings fingerprint when this backend's transcripts differ from the local
+   * whisper.cpp engine's with the same model (a remote service); undefined for the local engine,
+   * so existing state databases keep their fingerprints.
+   */
+  fingerprint?: string;
+}
+
+/**
+ * The seam between the pipeline and wherever chunks are transcribed: local worker processes today,
+ * a queue of remote workers or an HTTP transcription API tomorrow. The pipeline only calls these
+ * four methods and never learns where a chunk ran.
+ */
+export interface ChunkTranscriber {
+  readonly capabilities: TranscriberCapabilities;
+  /** loads models / connects; resolves with how long that took */
+  start(): Promise<{ loadMs: number }>;
+  /** transcribes one chunk; rejects with a SpeechflowError (retryable when another attempt may work) */
+  transcribe(job: ChunkJob, signal?: AbortSignal): Promise<ChunkResult>;
+  /** resolves when the engine has room for more work: producers pace decoding to it */
+  waitForCapacity(): Promise<void>;
+  /** finishes or abandons in-flight work and releases everything */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import type { Emit } from "../core/events.js";
+import type { FaultPlan } from "../core/fault-plan.js";
+import type { ChunkJob, ChunkResult, ChunkTranscriber, TranscriberCapabilities } from "./chunk-transcriber.js";
+import { planWorkers, threadsPerJob } from "./devices.js";
+import { WorkerPool } from "./worker-pool.js";
+
+export interface LocalEngineOptions {
+  modelPath: string;
+  /** "cpu" or "cuda:0,cuda:1" */
+  device: string;
+  workers: number;
+  jobsPerWorker: number;
+  /** 0 = cores divided among the slots */
+  threads: number;
+  emit: Emit;
+  env: NodeJS.ProcessEnv;
+  faults?: FaultPlan;
+}
+
+/** whisper.cpp in local worker processes (CPU or one per GPU): the first ChunkTranscriber. */
+export class LocalWorkerTranscriber implements ChunkTranscriber {
+  readonly capabilities: TranscriberCapabilities;
+  private readonly pool: WorkerPool;
+
+  constructor(options: LocalEngineOptions) {
+    const slots = planWorkers(options.device, options.workers);
+    const threads = threadsPerJob(options.threads, slots.length * options.jobsPerWorker);
+    this.pool = new WorkerPool({ modelPath: options.modelPath, slots, jobsPerWorker: options.jobsPerWorker, emit: options.emit, env: options.env, faults: options.faults ?? {} });
+    this.capabilities = { backend: "whisper.cpp", devices: this.pool.devices, workers: slots.length, slots: slots.length * options.jobsPerWorker, threads };
+  }
+
+  async start(): Promise<{ loadMs: number }> {
+    return { loadMs: await this.pool.start() };
+  }
+
+  async transcribe(job: ChunkJob, signal?: AbortSignal): Promise<ChunkResult> {
+    const result = await this.pool.run({ ...job, params: { ...job.params, threads: this.capabilities.threads } }, signal);
+    return { segments: result.segments, elapsedMs: result.elapsedMs, backend: this.capabilities.backend, worker: result.worker };
+  }
+
+  /** never more than a couple of chunks waiting per slot: decoded audio does not pile up in memory */
+  waitForCapacity(): Promise<void> {
+    return this.pool.waitForBacklogBelow(this.capabilities.slots * 2);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

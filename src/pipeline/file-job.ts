@@ -1,0 +1,255 @@
+import { statSync, type Stats } from "node:fs";
+import type { SpeechflowConfig } from "../config/config-schema.js";
+import type { Emit } from "../core/events.js";
+import type { RunPaths } from "../core/paths.js";
+import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
+import type { DecodingParams } from "../engine/worker-protocol.js";
+import { chunkFailureAction, failureScope, fileReadError } from "../errors/failure-class.js";
+import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
+import { downloadUrl } from "../inputs/download-url.js";
+import type { MediaInput } from "../inputs/scan-inputs.js";
+import { decodePcm, SAMPLE_RATE, truncationMessage, type DecodeResult } from "../media/ffmpeg-gateway.js";
+import { formatClock as clock } from "../outputs/format-time.js";
+import type { DoneChunk } from "../store/chunk-table.js";
+import type { StateStore } from "../store/state-store.js";
+import type { TrackedFile } from "../store/tracked-file.js";
+import { decideFileAction, type FileAction, type FileFacts } from "./file-action.js";
+import type { FileRenderer } from "./file-renderer.js";
+import type { LazyEngine } from "./lazy-engine.js";
+import type { FileOutcome, RunLedger } from "./run-ledger.js";
+import { hashFile } from "./settings-fingerprint.js";
+
+export interface FileJobDeps {
+  config: SpeechflowConfig;
+  store: StateStore;
+  engine: LazyEngine;
+  renderer: FileRenderer;
+  ledger: RunLedger;
+  ffmpegPath: string;
+  paths: RunPaths;
+  emit: Emit;
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  runId: number;
+  fingerprint: string;
+  params: DecodingParams;
+  retryFailed: boolean;
+  retryBaseDelayMs: number;
+}
+
+type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: string };
+
+interface Decoded {
+  decoded: DecodeResult | undefined;
+  error: SpeechflowError | undefined;
+  outcomes: ChunkOutcome[];
+  chunkCount: number;
+}
+
+const spansEqual = (a: Span[], b: Span[]) => a.length === b.length && a.every((s, i) => s.start === b[i]!.start && s.end === b[i]!.end);
+const msOf = (samples: number) => Math.round((samples * 1000) / SAMPLE_RATE);
+
+/**
+ * One input through the stages: fetch (URLs) -> stat -> rerun decision -> hash -> decode + chunk
+ * -> engine -> commit -> outputs. Every outcome goes to the run's ledger; only a failure that stops
+ * the whole run (see errors/failure-class) is thrown.
+ */
+export class FileJob {
+  constructor(private readonly deps: FileJobDeps) {}
+
+  async run(media: MediaInput): Promise<FileOutcome> {
+    try {
+      return await this.process(media);
+    } catch (raw) {
+      const error = toSpeechflowError(raw);
+      const scope = failureScope(error, this.deps.signal.aborted);
+      if (scope === "interrupted") return this.interrupted(media.path);
+      if (scope === "run") throw error;
+      const { store, runId } = this.deps;
+      const file = store.files.get(media.path);
+      if (file) store.files.fail(file.id, error.code, error.message);
+      else store.files.recordUnreadFailure({ ...media, runId }, error.code, error.message);
+      return this.failed(media.path, error, file);
+    }
+  }
+
+  private async process(media: MediaInput): Promise<FileOutcome> {
+    const { store, signal, renderer, fingerprint, retryFailed } = this.deps;
+    if (signal.aborted) return this.interrupted(media.path);
+    const started = Date.now();
+    const local = media.url ? await this.download(media.url) : media.path;
+    const info = statInput(local, media.path);
+    const stored = store.files.get(media.path);
+    const facts: FileFacts = { size: info.size, mtimeMs: info.mtimeMs, outputStem: media.outputStem, outputsPresent: renderer.outputsPresent(media.outputStem) };
+    const settings = { fingerprint, retryFailed };
+    const first = decideFileAction(facts, stored, settings);
+    if (first.kind !== "hash") return this.act(first, stored!, { media, local, info, started });
+    const contentHash = await hashFile(local, signal).catch((error: unknown) => {
+      throw fileReadError(error, media.path);
+    });
+    const action = decideFileAction({ ...facts, contentHash }, stored, settings);
+    const { file } = store.files.prepare({ ...media, size: info.size, mtimeMs: info.mtimeMs, contentHash, fingerprint, runId: this.deps.runId });
+    return this.act(action, file, { media, local, info, started });
+  }
+
+  private async act(action: FileAction, file: TrackedFile, input: { media: MediaInput; local: string; info: Stats; started: number }): Promise<FileOutcome> {
+    const { emit, ledger } = this.deps;
+    const path = input.media.path;
+    switch (action.kind) {
+      case "report-failure-again":
+        return this.failed(path, new SpeechflowError(action.code, action.message, { file: path }), file);
+      case "skip-unchanged":
+        ledger.skipped(path, file);
+        emit({ type: "file-skipped", file: path, reason: "unchanged" });
+        return "skipped";
+      case "render-outputs": {
+        const outputs = this.deps.renderer.render(file);
+        ledger.done(path, { hash: file.contentHash, durationMs: file.durationMs, outputs }, false);
+        emit({ type: "file-done", file: path, durationMs: file.durationMs ?? 0, chunks: file.chunkCount ?? 0, outputs, elapsedMs: Date.now() - input.started });
+        return "done";
+      }
+      case "transcribe":
+        return this.transcribe(file, input);
+      case "hash":
+        throw new SpeechflowError("INTERNAL", "file decision asked for a hash twice", { file: path });
+    }
+  }
+
+  private async transcribe(file: TrackedFile, input: { media: MediaInput; local: string; info: Stats; started: number }): Promise<FileOutcome> {
+    const { store, emit, signal } = this.deps;
+    const path = input.media.path;
+    store.chunks.resetFailed(file.id);
+    store.files.markProcessing(file.id);
+    const done = store.chunks.done(file.id);
+    emit({ type: "file-start", file: path, relPath: input.media.relPath, resumedChunks: done.size });
+    const result = await this.decodeAndDispatch(file, input.local, done);
+    if (signal.aborted || result.error?.code === "INTERRUPTED" || result.outcomes.some((o) => !o.ok && o.interrupted)) return this.interrupted(path);
+    if (result.error) throw new SpeechflowError(result.error.code, result.error.message, { file: path, retryable: result.error.retryable });
+    this.verifyUnchanged(file, input);
+    const durationMs = msOf(result.decoded?.samples ?? 0);
+    store.files.setDuration(file.id, durationMs);
+    const truncated = truncationMessage(durationMs, result.decoded?.declaredMs);
+    if (truncated) throw new SpeechflowError("MEDIA_UNREADABLE", truncated, { file: path });
+    const failedChunk = result.outcomes.find((o): o is Extract<ChunkOutcome, { ok: false }> => !o.ok);
+    if (failedChunk) throw new SpeechflowError("CHUNK_FAILED", failedChunk.message, { file: path });
+    const outputs = this.deps.renderer.render({ ...file, durationMs });
+    this.deps.ledger.done(path, { hash: file.contentHash, durationMs, outputs }, true);
+    emit({ type: "file-done", file: path, durationMs, chunks: result.chunkCount, outputs, elapsedMs: Date.now() - input.started });
+    return "done";
+  }
+
+  /** Decodes and plans the file, handing each new chunk to the engine; chunks done in an earlier run are kept. */
+  private async decodeAndDispatch(file: TrackedFile, local: string, done: Map<number, DoneChunk>): Promise<Decoded> {
+    const { config, signal, emit } = this.deps;
+    const planner = new ChunkPlanner({ maxChunkSeconds: config.maxChunkSeconds, skipSilenceSeconds: config.skipSilenceSeconds, silenceThresholdDb: config.silenceThresholdDb });
+    const pending: Promise<ChunkOutcome>[] = [];
+    let chunkCount = 0;
+    const handle = async (chunk: PlannedChunk) => {
+      chunkCount++;
+      const previous = done.get(chunk.index);
+      if (previous && spansEqual(previous.spans, chunk.spans)) return;
+      const engine = await this.deps.engine.get();
+      await engine.waitForCapacity();
+      pending.push(this.transcribeChunk(file, chunk));
+    };
+    let decoded: DecodeResult | undefined;
+    let error: SpeechflowError | undefined;
+    try {
+      const stream = decodePcm(this.deps.ffmpegPath, local, { signal, onDeclaredDuration: (ms) => emit({ type: "file-duration", file: file.path, durationMs: ms }) });
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) {
+          decoded = next.value;
+          break;
+        }
+        for (const chunk of planner.push(next.value)) await handle(chunk);
+        if (signal.aborted) break;
+      }
+      if (!signal.aborted) for (const chunk of planner.finish()) await handle(chunk);
+    } catch (raw) {
+      error = toSpeechflowError(raw);
+    }
+    // chunks already handed to the engine finish (and are committed) whatever happened to decoding
+    return { decoded, error, outcomes: await Promise.all(pending), chunkCount };
+  }
+
+  /** Runs one chunk with its attempts; each finished chunk is committed on its own. */
+  private async transcribeChunk(file: TrackedFile, chunk: PlannedChunk): Promise<ChunkOutcome> {
+    const { store, signal, emit, config } = this.deps;
+    const key = { fileId: file.id, idx: chunk.index, spans: chunk.spans, audioMs: msOf(chunk.pcm.length) };
+    let attempts = store.chunks.attempts(file.id, chunk.index);
+    for (;;) {
+      if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
+      try {
+        const engine = await this.deps.engine.get();
+        const result = await engine.transcribe({ label: `${file.path}#${chunk.index}`, pcm: chunk.pcm, params: this.deps.params }, signal);
+        store.chunks.commit(key, result.segments, result.elapsedMs);
+        emit({ type: "chunk-done", file: file.path, index: chunk.index, audioMs: key.audioMs, elapsedMs: result.elapsedMs });
+        return { ok: true };
+      } catch (raw) {
+        if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
+        const error = toSpeechflowError(raw);
+        const next = chunkFailureAction(error, attempts, config.maxAttempts);
+        if (next === "stop-run") throw error;
+        attempts = store.chunks.recordFailure(key, error.message, next === "give-up");
+        if (next === "give-up") return { ok: false, interrupted: false, message: chunkFailureMessage(chunk, attempts, error.message) };
+        emit({ type: "chunk-retry", file: file.path, index: chunk.index, attempt: attempts + 1, message: error.message });
+      }
+    }
+  }
+
+  /** The bytes transcribed must be the bytes hashed: a file rewritten meanwhile is done next run. */
+  private verifyUnchanged(file: TrackedFile, input: { media: MediaInput; local: string; info: Stats }): void {
+    const after = statSync(input.local, { throwIfNoEntry: false });
+    if (!after) throw new SpeechflowError("INPUT_NOT_FOUND", "file was deleted while it was being transcribed", { file: input.media.path });
+    if (after.size !== input.info.size || after.mtimeMs !== input.info.mtimeMs) {
+      this.deps.store.files.markPending(file.id);
+      throw new SpeechflowError("INPUT_CHANGED", "file changed while it was being transcribed; run again to transcribe the new content", {
+        file: input.media.path,
+        retryable: true,
+      });
+    }
+  }
+
+  private download(url: string): Promise<string> {
+    const { config, signal, emit, env } = this.deps;
+    return downloadUrl(url, {
+      cacheDir: this.deps.paths.downloadsDir,
+      timeoutMs: config.downloadTimeoutSeconds * 1000,
+      attempts: config.downloadAttempts,
+      maxBytes: config.maxDownloadMiB * 1048576,
+      signal,
+      emit,
+      env,
+      offline: config.offline,
+      baseDelayMs: this.deps.retryBaseDelayMs,
+    }).then((r) => r.path);
+  }
+
+  private failed(path: string, error: SpeechflowError, file: TrackedFile | undefined): FileOutcome {
+    this.deps.emit({ type: "file-failed", ...this.deps.ledger.failed(path, error, file) });
+    return "failed";
+  }
+
+  /** Stopped (Ctrl-C/SIGTERM): the file is left pending so the next run resumes it. */
+  private interrupted(path: string): FileOutcome {
+    const file = this.deps.store.files.get(path);
+    if (file?.status === "processing") this.deps.store.files.markPending(file.id);
+    this.deps.ledger.interrupted(path, file);
+    return "interrupted";
+  }
+}
+
+function statInput(local: string, path: string): Stats {
+  const info = statSync(local, { throwIfNoEntry: false });
+  if (!info) throw new SpeechflowError("INPUT_NOT_FOUND", "file disappeared before it was read", { file: path });
+  if (!info.isFile()) throw new SpeechflowError("MEDIA_UNREADABLE", "not a regular file", { file: path });
+  if (info.size === 0) throw new SpeechflowError("MEDIA_EMPTY", "empty file (0 bytes)", { file: path });
+  return info;
+}
+
+function chunkFailureMessage(chunk: PlannedChunk, attempts: number, message: string): string {
+  const at = chunk.spans[0]!.start / (SAMPLE_RATE / 1000);
+  const end = chunk.spans[chunk.spans.length - 1]!.end / (SAMPLE_RATE / 1000);
+  return `chunk ${chunk.index} (${clock(at)}-${clock(end)}) failed after ${attempts} attempt${attempts > 1 ? "s" : ""}: ${message}`;
+}

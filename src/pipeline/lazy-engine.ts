@@ -1,0 +1,29 @@
+import type { Emit } from "../core/events.js";
+import type { ChunkTranscriber } from "../engine/chunk-transcriber.js";
+
+/**
+ * Starts the engine on first use only: a nightly re-run where nothing changed never loads a model.
+ * Announces `engine-ready` once it is up.
+ */
+export class LazyEngine {
+  private starting: Promise<ChunkTranscriber> | undefined;
+
+  constructor(
+    private readonly transcriber: ChunkTranscriber,
+    private readonly emit: Emit,
+  ) {}
+
+  get(): Promise<ChunkTranscriber> {
+    this.starting ??= this.transcriber.start().then(({ loadMs }) => {
+      const { workers, devices } = this.transcriber.capabilities;
+      this.emit({ type: "engine-ready", workers, loadMs, device: devices });
+      return this.transcriber;
+    });
+    return this.starting;
+  }
+
+  async close(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.transcriber.close();
+  }
+}
