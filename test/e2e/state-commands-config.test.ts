@@ -1,0 +1,43 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sentenceClips } from "../helpers/corpus.js";
+import { compose } from "../helpers/media.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { minimalEnv, runCli } from "../helpers/run-cli.js";
+
+/** status, clean and doctor find the state database the same way transcribe does: config file, env, flags. */
+let work: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "sf-statecfg-"));
+  compose([sentenceClips()[0]!], join(work, "in", "one.wav"));
+  writeFileSync(join(work, "speechflow.config.json"), JSON.stringify({ output: "out", model: MICRO_MODEL_PATH, threads: 1, temperatureFallback: false }));
+  const r = await runCli(["transcribe", "in", "-q"], { cwd: work, env: minimalEnv(work) });
+  expect(r.code, r.stderr).toBe(0);
+});
+
+describe("state commands honour the config file", () => {
+  it("status reads <output from config>/.speechflow/state.sqlite", async () => {
+    const r = await runCli(["status", "--json"], { cwd: work, env: minimalEnv(work) });
+    expect(r.code, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout) as { db: string; files: { total: number; done: number } };
+    expect(status.db).toBe(join(work, "out", ".speechflow", "state.sqlite"));
+    expect(status.files).toMatchObject({ total: 1, done: 1 });
+  });
+
+  it("clean and doctor use the same database; -o and the environment still override the file", async () => {
+    const clean = await runCli(["clean", "--dry-run"], { cwd: work, env: minimalEnv(work) });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toMatch(/0 file\(s\) would be forgotten; 1 remain/);
+    const doctor = await runCli(["doctor", "--json"], { cwd: work, env: minimalEnv(work) });
+    const check = (JSON.parse(doctor.stdout) as { checks: { name: string; detail: string }[] }).checks.find((c) => c.name === "state database");
+    expect(check?.detail).toBe(join(work, "out", ".speechflow", "state.sqlite"));
+    const other = await runCli(["status", "-o", "elsewhere"], { cwd: work, env: minimalEnv(work) });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`no state database at ${join(work, "elsewhere", ".speechflow", "state.sqlite")}`);
+    const viaEnv = await runCli(["status"], { cwd: work, env: minimalEnv(work, { SPEECHFLOW_OUTPUT: "nowhere" }) });
+    expect(viaEnv.stderr).toContain(join(work, "nowhere", ".speechflow", "state.sqlite"));
+  });
+});
