@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { join } from "node:path";
 import { execa } from "execa";
 import type { Emit } from "../core/events.js";
+import { parseRetryAfter, withRetry } from "../core/retry.js";
 import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { isMediaPath, mediaExtension } from "./media-extensions.js";
@@ -97,20 +98,6 @@ class RetryableDownloadError extends Error {
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
-
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (!Number.isNaN(seconds)) return Math.min(seconds * 1000, 60000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.min(Math.max(at - Date.now(), 0), 60000);
-}
-
 /**
  * Downloads a URL into the cache and returns the local file. Streams to disk (no size limit on
  * memory), bounds redirects and size, times out a silent server, retries 5xx/429/resets/timeouts
@@ -134,25 +121,24 @@ export async function downloadUrl(url: string, options: DownloadOptions): Promis
 
   if (PAGE_HOSTS.test(new URL(url).host)) return viaYtDlp(url, dir, meta, options);
 
-  const baseDelay = options.baseDelayMs ?? 1000;
-  let lastError = "";
-  for (let attempt = 1; attempt <= options.attempts; attempt++) {
-    if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
-    try {
-      return await fetchOnce(url, dir, meta, options);
-    } catch (error) {
-      if (error instanceof SpeechflowError) throw error;
-      if (error instanceof PageUrl) return viaYtDlp(url, dir, meta, options);
-      if (!(error instanceof RetryableDownloadError)) throw fail((error as Error).message);
-      lastError = error.message;
-      if (attempt < options.attempts) {
-        const delay = error.retryAfterMs ?? baseDelay * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
-        options.emit({ type: "warning", file: shown, message: `${error.message}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${options.attempts})` });
-        await sleep(delay, options.signal);
-      }
+  try {
+    return await withRetry(() => fetchOnce(url, dir, meta, options), {
+      attempts: options.attempts,
+      baseDelayMs: options.baseDelayMs ?? 1000,
+      signal: options.signal,
+      classify: (error) => (error instanceof RetryableDownloadError ? { retry: true, delayMs: error.retryAfterMs } : { retry: false }),
+      onRetry: ({ attempt, delayMs, error }) =>
+        options.emit({ type: "warning", file: shown, message: `${(error as Error).message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${options.attempts})` }),
+    });
+  } catch (error) {
+    if (options.signal.aborted && error === options.signal.reason) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
+    if (error instanceof SpeechflowError) throw error;
+    if (error instanceof PageUrl) return viaYtDlp(url, dir, meta, options);
+    if (error instanceof RetryableDownloadError) {
+      throw fail(`download failed after ${options.attempts} attempt${options.attempts > 1 ? "s" : ""}: ${error.message}`, true);
     }
+    throw fail((error as Error).message);
   }
-  throw fail(`download failed after ${options.attempts} attempt${options.attempts > 1 ? "s" : ""}: ${lastError}`, true);
 }
 
 class PageUrl extends Error {}
@@ -221,7 +207,7 @@ async function fetchOnce(url: string, dir: string, meta: CacheMeta | undefined, 
     }
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel();
-      throw new RetryableDownloadError(`HTTP ${response.status}`, retryAfter(response.headers.get("retry-after")));
+      throw new RetryableDownloadError(`HTTP ${response.status}`, parseRetryAfter(response.headers.get("retry-after")));
     }
     if (response.status !== 200) {
       await response.body?.cancel();

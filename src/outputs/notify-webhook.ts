@@ -1,4 +1,5 @@
 import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
+import { withRetry } from "../core/retry.js";
 import { redactUrl, splitCredentials } from "../inputs/redact-url.js";
 
 export interface NotifyResult {
@@ -8,7 +9,8 @@ export interface NotifyResult {
   message?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A failure worth another attempt (network error, timeout, 429, 5xx); its message is already redacted. */
+class RetryableNotifyError extends Error {}
 
 /**
  * POSTs `body` as JSON. Network errors, timeouts, 429 and 5xx are retried with backoff; other
@@ -20,8 +22,6 @@ export async function notifyWebhook(
   options: { attempts?: number; timeoutMs?: number; baseDelayMs?: number } = {},
 ): Promise<NotifyResult> {
   const attempts = options.attempts ?? 4;
-  const baseDelay = options.baseDelayMs ?? 500;
-  let message = "";
   let url: string;
   let headers: Record<string, string>;
   try {
@@ -29,24 +29,36 @@ export async function notifyWebhook(
   } catch {
     return { ok: false, attempts: 0, message: `not a valid URL: ${redactUrl(target)}` };
   }
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json", "user-agent": `${TOOL_NAME}/${TOOL_VERSION}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10000),
-        redirect: "follow",
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.ok) return { ok: true, attempts: attempt };
-      message = `${redactUrl(target)} answered HTTP ${response.status}`;
-      if (response.status !== 429 && response.status < 500) return { ok: false, attempts: attempt, message };
-    } catch (error) {
-      const e = error as Error & { cause?: { code?: string; message?: string } };
-      message = `${redactUrl(target)}: ${e.name === "TimeoutError" ? "no answer in time" : e.cause?.code ?? e.cause?.message ?? e.message}`;
-    }
-    if (attempt < attempts) await sleep(baseDelay * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+  const post = (attempt: number) => postOnce(target, url, headers, body, attempt, options.timeoutMs ?? 10000);
+  try {
+    return await withRetry(post, {
+      attempts,
+      baseDelayMs: options.baseDelayMs ?? 500,
+      classify: (error) => ({ retry: error instanceof RetryableNotifyError }),
+    });
+  } catch (error) {
+    return { ok: false, attempts, message: (error as Error).message };
   }
-  return { ok: false, attempts, message };
+}
+
+/** One POST: resolves with a final answer (success or a refusal), throws when another try may help. */
+async function postOnce(target: string, url: string, headers: Record<string, string>, body: unknown, attempt: number, timeoutMs: number): Promise<NotifyResult> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", "user-agent": `${TOOL_NAME}/${TOOL_VERSION}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "follow",
+    });
+    await response.arrayBuffer().catch(() => undefined);
+  } catch (error) {
+    const e = error as Error & { cause?: { code?: string; message?: string } };
+    throw new RetryableNotifyError(`${redactUrl(target)}: ${e.name === "TimeoutError" ? "no answer in time" : e.cause?.code ?? e.cause?.message ?? e.message}`);
+  }
+  if (response.ok) return { ok: true, attempts: attempt };
+  const message = `${redactUrl(target)} answered HTTP ${response.status}`;
+  if (response.status === 429 || response.status >= 500) throw new RetryableNotifyError(message);
+  return { ok: false, attempts: attempt, message };
 }

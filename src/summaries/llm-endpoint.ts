@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import { parseRetryAfter, RETRY_AFTER_MAX_MS, withRetry } from "../core/retry.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { redactUrl } from "../inputs/redact-url.js";
 
@@ -28,22 +29,23 @@ export interface ChatResult {
   completionTokens: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
+/** A failure worth another attempt (429, 5xx, timeout, connection); `message` is already cleaned of the key. */
+class RetryableLlmError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
 
+/** OpenAI-style servers may send `retry-after-ms` (exact) besides the standard `retry-after`. */
 function retryAfterMs(headers: Headers | Record<string, string> | undefined): number | undefined {
   const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers?.[name]) ?? null;
-  const ms = get("retry-after-ms");
-  if (ms && !Number.isNaN(Number(ms))) return Math.min(Number(ms), 60000);
-  const value = get("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (!Number.isNaN(seconds)) return Math.min(seconds * 1000, 60000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - Date.now()), 60000);
+  const exact = get("retry-after-ms")?.trim();
+  const ms = exact ? Number(exact) : NaN;
+  if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, RETRY_AFTER_MAX_MS);
+  return parseRetryAfter(get("retry-after"));
 }
 
 /**
@@ -79,43 +81,64 @@ export class LlmEndpoint {
   }
 
   async chat(messages: ChatMessage[], signal: AbortSignal): Promise<ChatResult> {
+    const attempts = this.options.maxRetries + 1;
     let last = "";
-    for (let attempt = 0; attempt <= this.options.maxRetries; attempt++) {
-      if (this.open) throw new SpeechflowError("LLM_FAILED", `${this.label}: not called again in this run after ${this.options.breakerThreshold} failures in a row (last: ${last || "see above"})`);
-      if (signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted");
-      let wait: number | undefined;
-      try {
-        const response = await this.client.chat.completions.create(
-          { model: this.spec.model, messages, response_format: { type: "json_object" }, temperature: 0.2 },
-          { signal },
-        );
-        this.consecutiveFailures = 0;
-        const content = response.choices[0]?.message?.content ?? "";
-        return { content, promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0 };
-      } catch (error) {
-        if (signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted");
-        const status = (error as { status?: number }).status;
-        const retryable = error instanceof OpenAI.APIConnectionError || status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
-        last =
-          error instanceof OpenAI.APIConnectionTimeoutError
-            ? `no answer within ${this.options.timeoutMs / 1000} s`
-            : error instanceof OpenAI.APIConnectionError
-              ? `connection failed (${this.clean(String((error as { cause?: { code?: string } }).cause?.code ?? error.message))})`
-              : `HTTP ${status ?? "?"}: ${this.clean((error as Error).message)}`;
-        if (!retryable) throw new SpeechflowError("LLM_FAILED", `${this.label}: ${last}`);
-        this.consecutiveFailures++;
-        if (this.consecutiveFailures >= this.options.breakerThreshold) {
-          this.open = true;
-          throw new SpeechflowError("LLM_FAILED", `${this.label}: ${last}; ${this.consecutiveFailures} failures in a row, not called again in this run`);
-        }
-        wait = retryAfterMs((error as { headers?: Headers }).headers);
-      }
-      if (attempt < this.options.maxRetries) {
-        const delay = wait ?? Math.min(30000, this.options.baseDelayMs * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-        this.options.onRetry?.(`${this.label}: ${last}; retrying in ${(delay / 1000).toFixed(1)} s`);
-        await sleep(delay, signal);
-      }
+    try {
+      return await withRetry(() => this.attempt(messages, signal, last), {
+        attempts,
+        baseDelayMs: this.options.baseDelayMs,
+        maxDelayMs: 30000,
+        signal,
+        classify: (error) => (error instanceof RetryableLlmError ? { retry: true, delayMs: error.retryAfterMs } : { retry: false }),
+        onRetry: ({ delayMs, error }) => {
+          last = (error as Error).message;
+          this.options.onRetry?.(`${this.label}: ${last}; retrying in ${(delayMs / 1000).toFixed(1)} s`);
+        },
+      });
+    } catch (error) {
+      if (signal.aborted && error === signal.reason) throw new SpeechflowError("INTERRUPTED", "interrupted");
+      if (error instanceof RetryableLlmError) throw new SpeechflowError("LLM_FAILED", `${this.label}: ${error.message} (after ${attempts} attempts)`);
+      throw error;
     }
-    throw new SpeechflowError("LLM_FAILED", `${this.label}: ${last} (after ${this.options.maxRetries + 1} attempts)`);
+  }
+
+  /** One request; `last` is the previous attempt's failure, quoted if the breaker opened meanwhile. */
+  private async attempt(messages: ChatMessage[], signal: AbortSignal, last: string): Promise<ChatResult> {
+    if (this.open) throw new SpeechflowError("LLM_FAILED", `${this.label}: not called again in this run after ${this.options.breakerThreshold} failures in a row (last: ${last || "see above"})`);
+    try {
+      const response = await this.client.chat.completions.create(
+        { model: this.spec.model, messages, response_format: { type: "json_object" }, temperature: 0.2 },
+        { signal },
+      );
+      this.consecutiveFailures = 0;
+      const content = response.choices[0]?.message?.content ?? "";
+      return { content, promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0 };
+    } catch (error) {
+      if (signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted");
+      throw this.failure(error);
+    }
+  }
+
+  /**
+   * Sorts a failed request: a refusal (401, 400…) is final; anything else counts toward the
+   * breaker and is retryable, unless this failure is the one that opens the breaker.
+   */
+  private failure(error: unknown): Error {
+    const status = (error as { status?: number }).status;
+    const retryable = error instanceof OpenAI.APIConnectionError || status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+    const message = this.describe(error, status);
+    if (!retryable) return new SpeechflowError("LLM_FAILED", `${this.label}: ${message}`);
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= this.options.breakerThreshold) {
+      this.open = true;
+      return new SpeechflowError("LLM_FAILED", `${this.label}: ${message}; ${this.consecutiveFailures} failures in a row, not called again in this run`);
+    }
+    return new RetryableLlmError(message, retryAfterMs((error as { headers?: Headers }).headers));
+  }
+
+  private describe(error: unknown, status: number | undefined): string {
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return `no answer within ${this.options.timeoutMs / 1000} s`;
+    if (error instanceof OpenAI.APIConnectionError) return `connection failed (${this.clean(String((error as { cause?: { code?: string } }).cause?.code ?? error.message))})`;
+    return `HTTP ${status ?? "?"}: ${this.clean((error as Error).message)}`;
   }
 }
