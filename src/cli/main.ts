@@ -21,7 +21,7 @@ import { terminalChalk } from "../reporters/terminal-style.js";
 import { addRunOptions, addStateOptions, type ConfigFlags, flagsFromOptions, type RunFlags, type StateFlags, stateFlags } from "./config-options.js";
 import { doctorExitCode, errorExitCode, evalExitCode, runExitCode } from "./exit-codes.js";
 import { EXAMPLES } from "./help-text.js";
-import { withRunSession } from "./run-session.js";
+import { seamsFromEnv, withRunSession } from "./run-session.js";
 
 /** What every action needs: where it runs, and where to put its exit code. */
 interface CliIo {
@@ -144,7 +144,8 @@ function registerModels(program: Command, io: CliIo): void {
       process.once("SIGINT", onSignal);
       const bar = pullProgressBar(name, process.stderr);
       try {
-        const result = await modelsPullCommand({ name, sha1: options.sha1, signal: controller.signal, onProgress: (p) => bar.onProgress(p) }, context);
+        const retryDelayMs = seamsFromEnv(io.env).retryBaseDelayMs;
+        const result = await modelsPullCommand({ name, sha1: options.sha1, signal: controller.signal, retryDelayMs, onProgress: (p) => bar.onProgress(p) }, context);
         bar.stop();
         process.stdout.write(pulledModelText(result));
       } finally {

@@ -1,5 +1,6 @@
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import { parseFaultPlan } from "../core/fault-plan.js";
+import { retryBaseDelayMs } from "../core/retry.js";
 import type { RunContext, TestSeams } from "../core/run-context.js";
 import { JsonReporter } from "../reporters/json-reporter.js";
 import { PlainReporter } from "../reporters/plain-reporter.js";
@@ -20,8 +21,8 @@ function pickReporter(config: SpeechflowConfig, env: NodeJS.ProcessEnv): Reporte
 
 /** Test seams come from the environment here, at the boundary, and nowhere else. */
 export function seamsFromEnv(env: NodeJS.ProcessEnv): TestSeams {
-  const base = env.SPEECHFLOW_RETRY_BASE_MS;
-  return { faults: parseFaultPlan(env), ...(base !== undefined && base !== "" ? { retryBaseDelayMs: Number(base) } : {}) };
+  const base = retryBaseDelayMs(env);
+  return { faults: parseFaultPlan(env), ...(base === undefined ? {} : { retryBaseDelayMs: base }) };
 }
 
 export interface SessionResult<T> {

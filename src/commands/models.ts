@@ -20,6 +20,8 @@ export interface PullOptions {
   /** expected SHA-1 for a model outside the built-in list */
   sha1?: string | undefined;
   signal: AbortSignal;
+  /** test seam: base of the retry backoff */
+  retryDelayMs?: number | undefined;
   onProgress: (progress: { receivedBytes: number; totalBytes?: number | undefined }) => void;
 }
 
@@ -34,7 +36,13 @@ export function pullEntry(name: string, sha1: string | undefined): { name: strin
 export async function modelsPullCommand(options: PullOptions, ctx: CommandContext) {
   const entry = pullEntry(options.name, options.sha1);
   if (ctx.config.offline) throw new SpeechflowError("USAGE", `offline mode is on (--offline, SPEECHFLOW_OFFLINE or config): not downloading ${options.name}`);
-  return pullModel(entry, { baseUrl: ctx.config.modelBaseUrl, dir: managedModelsDir(ctx.env), signal: options.signal, onProgress: options.onProgress });
+  return pullModel(entry, {
+    baseUrl: ctx.config.modelBaseUrl,
+    dir: managedModelsDir(ctx.env),
+    signal: options.signal,
+    onProgress: options.onProgress,
+    ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+  });
 }
 
 export function modelsAddCommand(options: { file: string; name?: string | undefined }, ctx: CommandContext): string {

@@ -143,146 +143,190 @@ export async function downloadUrl(url: string, options: DownloadOptions): Promis
 
 class PageUrl extends Error {}
 
+/** One attempt's abort controller: aborted by the run's signal or when the server stays silent too long. */
+class AttemptTimer {
+  readonly controller = new AbortController();
+  /** what timed out ("no response", "stalled"), empty while nothing did */
+  timedOut = "";
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onAbort = () => this.controller.abort();
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly timeoutMs: number,
+  ) {
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** (re)starts the silence timer: each response and each piece of data must come within timeoutMs */
+  arm(what: string): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timedOut = what;
+      this.controller.abort();
+    }, this.timeoutMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.signal.removeEventListener("abort", this.onAbort);
+  }
+}
+
+interface Attempt {
+  url: string;
+  shown: string;
+  dir: string;
+  meta: CacheMeta | undefined;
+  options: DownloadOptions;
+  timer: AttemptTimer;
+}
+
 async function fetchOnce(url: string, dir: string, meta: CacheMeta | undefined, options: DownloadOptions): Promise<Downloaded> {
-  const shown = redactUrl(url);
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  options.signal.addEventListener("abort", onAbort, { once: true });
-  let timedOut = "";
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (what: string) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = what;
-      controller.abort();
-    }, options.timeoutMs);
-  };
+  const attempt: Attempt = { url, shown: redactUrl(url), dir, meta, options, timer: new AttemptTimer(options.signal, options.timeoutMs) };
   const part = join(dir, "download.part");
   try {
-    let current = url;
-    const seen = new Set<string>();
-    let response: Response;
-    for (let hop = 0; ; hop++) {
-      const { url: target, headers } = splitCredentials(current);
-      const conditional: Record<string, string> = {};
-      if (meta?.via === "http" && hop === 0) {
-        if (meta.etag) conditional["if-none-match"] = meta.etag;
-        if (meta.lastModified) conditional["if-modified-since"] = meta.lastModified;
-      }
-      arm("no response");
-      try {
-        response = await fetch(target, {
-          redirect: "manual",
-          signal: controller.signal,
-          headers: { ...headers, ...conditional, "user-agent": `${TOOL_NAME}/${TOOL_VERSION}`, accept: "audio/*, video/*, */*;q=0.5" },
-        });
-      } catch (error) {
-        if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
-        if (timedOut) throw new RetryableDownloadError(`no response within ${options.timeoutMs / 1000} s`);
-        const e = error as Error & { cause?: { code?: string; message?: string } };
-        const code = e.cause?.code ?? e.cause?.message ?? e.message;
-        throw new RetryableDownloadError(`connection failed (${code})`);
-      }
-      if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-        await response.body?.cancel();
-        const location = response.headers.get("location");
-        if (!location) throw new SpeechflowError("DOWNLOAD_FAILED", `HTTP ${response.status} without a Location header`, { file: shown });
-        const next = new URL(location, current).toString();
-        if (seen.has(next) || next === url) throw new SpeechflowError("DOWNLOAD_FAILED", "redirect loop", { file: shown });
-        if (hop + 1 > MAX_REDIRECTS) throw new SpeechflowError("DOWNLOAD_FAILED", `more than ${MAX_REDIRECTS} redirects`, { file: shown });
-        if (!isUrl(next)) throw new SpeechflowError("DOWNLOAD_FAILED", `redirected to a non-HTTP URL (${redactUrl(next)})`, { file: shown });
-        seen.add(next);
-        current = next;
-        continue;
-      }
-      break;
-    }
-
-    if (response.status === 304 && meta) {
-      await response.body?.cancel();
-      const path = join(dir, meta.file);
-      const bytes = statSync(path).size;
-      options.emit({ type: "download-done", file: shown, bytes, cached: true });
-      return { path, bytes, cached: true };
-    }
-    if (response.status === 429 || response.status >= 500) {
-      await response.body?.cancel();
-      throw new RetryableDownloadError(`HTTP ${response.status}`, parseRetryAfter(response.headers.get("retry-after")));
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      const reason = response.status === 404 ? "not found (HTTP 404)" : response.status === 401 || response.status === 403 ? `access denied (HTTP ${response.status})` : `HTTP ${response.status}`;
-      throw new SpeechflowError("DOWNLOAD_FAILED", reason, { file: shown });
-    }
-
-    const contentType = (response.headers.get("content-type") ?? "").toLowerCase();
+    const { response, current } = await followRedirects(attempt);
+    const cached = await checkResponse(response, current, attempt);
+    if (cached) return cached;
     const length = Number(response.headers.get("content-length") ?? NaN);
-    const limitMiB = (options.maxBytes / 1048576).toFixed(0);
-    if (!Number.isNaN(length) && length > options.maxBytes) {
-      await response.body?.cancel();
-      throw new SpeechflowError("DOWNLOAD_FAILED", `${(length / 1048576).toFixed(1)} MiB is over the ${limitMiB} MiB limit (maxDownloadMiB)`, { file: shown });
-    }
-    if (contentType.startsWith("text/html") && !isMediaPath(new URL(current).pathname)) {
-      await response.body?.cancel();
-      throw new PageUrl();
-    }
-    if (/^(text\/|application\/(json|xml|xhtml))/.test(contentType)) {
-      await response.body?.cancel();
-      throw new SpeechflowError("DOWNLOAD_FAILED", `the server sent ${contentType.split(";")[0]}, not audio or video`, { file: shown });
-    }
-
-    options.emit({ type: "download-start", file: shown, totalBytes: Number.isNaN(length) ? null : length });
-    const out = createWriteStream(part);
-    let received = 0;
-    let head = Buffer.alloc(0);
-    let lastProgress = 0;
-    const reader = response.body!.getReader();
-    try {
-      for (;;) {
-        arm("stalled");
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.byteLength;
-        if (received > options.maxBytes) throw new SpeechflowError("DOWNLOAD_FAILED", `larger than the ${limitMiB} MiB limit (maxDownloadMiB)`, { file: shown });
-        if (head.length < 512) {
-          head = Buffer.concat([head, Buffer.from(value)]).subarray(0, 512);
-          if (head.length >= 64 || received === length) {
-            const text = looksLikeText(head);
-            if (text) throw new SpeechflowError("DOWNLOAD_FAILED", `the server sent ${text}, not audio or video`, { file: shown });
-          }
-        }
-        if (!out.write(value)) await new Promise<void>((r) => out.once("drain", () => r()));
-        if (Date.now() - lastProgress > 250) {
-          lastProgress = Date.now();
-          options.emit({ type: "download-progress", file: shown, receivedBytes: received, totalBytes: Number.isNaN(length) ? null : length });
-        }
-      }
-    } catch (error) {
-      out.destroy();
-      if (error instanceof SpeechflowError) throw error;
-      if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
-      if (timedOut) throw new RetryableDownloadError(`no data for ${options.timeoutMs / 1000} s after ${received} bytes`);
-      throw new RetryableDownloadError(`connection lost after ${received} bytes (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
-    }
-    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-    if (!Number.isNaN(length) && received !== length) throw new RetryableDownloadError(`connection closed after ${received} of ${length} bytes`);
-    if (received === 0) throw new SpeechflowError("DOWNLOAD_FAILED", "the server sent an empty body", { file: shown });
-    const text = looksLikeText(head);
-    if (text) throw new SpeechflowError("DOWNLOAD_FAILED", `the server sent ${text}, not audio or video`, { file: shown });
-
-    const ext = mediaExtension(new URL(current).pathname) || extensionFromMagic(head, contentType);
-    const file = `media.${isMediaPath(`x.${ext}`) ? ext : extensionFromMagic(head, contentType)}`;
-    for (const old of readdirSync(dir)) if (old.startsWith("media.")) rmSync(join(dir, old), { force: true });
-    renameSync(part, join(dir, file));
-    const fresh: CacheMeta = { url: shown, file, etag: response.headers.get("etag"), lastModified: response.headers.get("last-modified"), via: "http" };
-    writeFileSync(join(dir, "meta.json"), JSON.stringify(fresh, null, 2));
-    options.emit({ type: "download-done", file: shown, bytes: received, cached: false });
-    return { path: join(dir, file), bytes: received, cached: false };
+    options.emit({ type: "download-start", file: attempt.shown, totalBytes: Number.isNaN(length) ? null : length });
+    const { received, head } = await streamBody(response, part, length, attempt);
+    return placeDownload(response, current, part, received, head, attempt);
   } finally {
-    clearTimeout(timer);
-    options.signal.removeEventListener("abort", onAbort);
+    attempt.timer.dispose();
     rmSync(part, { force: true });
   }
+}
+
+/** GETs the URL, following at most MAX_REDIRECTS redirects (loops and non-HTTP targets refused). */
+async function followRedirects(attempt: Attempt): Promise<{ response: Response; current: string }> {
+  const { shown, meta, options, timer } = attempt;
+  let current = attempt.url;
+  const seen = new Set<string>();
+  for (let hop = 0; ; hop++) {
+    const { url: target, headers } = splitCredentials(current);
+    const conditional: Record<string, string> = {};
+    if (meta?.via === "http" && hop === 0) {
+      if (meta.etag) conditional["if-none-match"] = meta.etag;
+      if (meta.lastModified) conditional["if-modified-since"] = meta.lastModified;
+    }
+    timer.arm("no response");
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        redirect: "manual",
+        signal: timer.controller.signal,
+        headers: { ...headers, ...conditional, "user-agent": `${TOOL_NAME}/${TOOL_VERSION}`, accept: "audio/*, video/*, */*;q=0.5" },
+      });
+    } catch (error) {
+      if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
+      if (timer.timedOut) throw new RetryableDownloadError(`no response within ${options.timeoutMs / 1000} s`);
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      throw new RetryableDownloadError(`connection failed (${e.cause?.code ?? e.cause?.message ?? e.message})`);
+    }
+    if (response.status < 300 || response.status >= 400 || response.status === 304) return { response, current };
+    await response.body?.cancel();
+    const location = response.headers.get("location");
+    if (!location) throw new SpeechflowError("DOWNLOAD_FAILED", `HTTP ${response.status} without a Location header`, { file: shown });
+    const next = new URL(location, current).toString();
+    if (seen.has(next) || next === attempt.url) throw new SpeechflowError("DOWNLOAD_FAILED", "redirect loop", { file: shown });
+    if (hop + 1 > MAX_REDIRECTS) throw new SpeechflowError("DOWNLOAD_FAILED", `more than ${MAX_REDIRECTS} redirects`, { file: shown });
+    if (!isUrl(next)) throw new SpeechflowError("DOWNLOAD_FAILED", `redirected to a non-HTTP URL (${redactUrl(next)})`, { file: shown });
+    seen.add(next);
+    current = next;
+  }
+}
+
+/**
+ * Judges the final response before any body is read: 304 = the cached copy (returned), 429/5xx =
+ * retry, other errors, oversized and text bodies = refused, a page = yt-dlp.
+ */
+async function checkResponse(response: Response, current: string, attempt: Attempt): Promise<Downloaded | undefined> {
+  const { shown, meta, options } = attempt;
+  const refuse = async (error: Error) => {
+    await response.body?.cancel();
+    return error;
+  };
+  if (response.status === 304 && meta) {
+    await response.body?.cancel();
+    const path = join(attempt.dir, meta.file);
+    const bytes = statSync(path).size;
+    options.emit({ type: "download-done", file: shown, bytes, cached: true });
+    return { path, bytes, cached: true };
+  }
+  if (response.status === 429 || response.status >= 500) throw await refuse(new RetryableDownloadError(`HTTP ${response.status}`, parseRetryAfter(response.headers.get("retry-after"))));
+  if (response.status !== 200) {
+    const reason = response.status === 404 ? "not found (HTTP 404)" : response.status === 401 || response.status === 403 ? `access denied (HTTP ${response.status})` : `HTTP ${response.status}`;
+    throw await refuse(new SpeechflowError("DOWNLOAD_FAILED", reason, { file: shown }));
+  }
+  const contentType = (response.headers.get("content-type") ?? "").toLowerCase();
+  const length = Number(response.headers.get("content-length") ?? NaN);
+  if (!Number.isNaN(length) && length > options.maxBytes) {
+    const over = `${(length / 1048576).toFixed(1)} MiB is over the ${(options.maxBytes / 1048576).toFixed(0)} MiB limit (maxDownloadMiB)`;
+    throw await refuse(new SpeechflowError("DOWNLOAD_FAILED", over, { file: shown }));
+  }
+  if (contentType.startsWith("text/html") && !isMediaPath(new URL(current).pathname)) throw await refuse(new PageUrl());
+  if (/^(text\/|application\/(json|xml|xhtml))/.test(contentType)) {
+    throw await refuse(new SpeechflowError("DOWNLOAD_FAILED", `the server sent ${contentType.split(";")[0]}, not audio or video`, { file: shown }));
+  }
+  return undefined;
+}
+
+/** Streams the body to `part`, counting bytes against the limit and sniffing the first bytes for text. */
+async function streamBody(response: Response, part: string, length: number, attempt: Attempt): Promise<{ received: number; head: Buffer }> {
+  const { shown, options, timer } = attempt;
+  const limitMiB = (options.maxBytes / 1048576).toFixed(0);
+  const out = createWriteStream(part);
+  let received = 0;
+  let head = Buffer.alloc(0);
+  let lastProgress = 0;
+  const reader = response.body!.getReader();
+  try {
+    for (;;) {
+      timer.arm("stalled");
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      if (received > options.maxBytes) throw new SpeechflowError("DOWNLOAD_FAILED", `larger than the ${limitMiB} MiB limit (maxDownloadMiB)`, { file: shown });
+      if (head.length < 512) {
+        head = Buffer.concat([head, Buffer.from(value)]).subarray(0, 512);
+        const text = head.length >= 64 || received === length ? looksLikeText(head) : undefined;
+        if (text) throw new SpeechflowError("DOWNLOAD_FAILED", `the server sent ${text}, not audio or video`, { file: shown });
+      }
+      if (!out.write(value)) await new Promise<void>((r) => out.once("drain", () => r()));
+      if (Date.now() - lastProgress > 250) {
+        lastProgress = Date.now();
+        options.emit({ type: "download-progress", file: shown, receivedBytes: received, totalBytes: Number.isNaN(length) ? null : length });
+      }
+    }
+  } catch (error) {
+    out.destroy();
+    if (error instanceof SpeechflowError) throw error;
+    if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
+    if (timer.timedOut) throw new RetryableDownloadError(`no data for ${options.timeoutMs / 1000} s after ${received} bytes`);
+    throw new RetryableDownloadError(`connection lost after ${received} bytes (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  if (!Number.isNaN(length) && received !== length) throw new RetryableDownloadError(`connection closed after ${received} of ${length} bytes`);
+  return { received, head };
+}
+
+/** Checks the finished body and moves it into the cache as media.<ext>, with its revalidation headers. */
+function placeDownload(response: Response, current: string, part: string, received: number, head: Buffer, attempt: Attempt): Downloaded {
+  const { shown, dir, options } = attempt;
+  if (received === 0) throw new SpeechflowError("DOWNLOAD_FAILED", "the server sent an empty body", { file: shown });
+  const text = looksLikeText(head);
+  if (text) throw new SpeechflowError("DOWNLOAD_FAILED", `the server sent ${text}, not audio or video`, { file: shown });
+  const contentType = (response.headers.get("content-type") ?? "").toLowerCase();
+  const ext = mediaExtension(new URL(current).pathname) || extensionFromMagic(head, contentType);
+  const file = `media.${isMediaPath(`x.${ext}`) ? ext : extensionFromMagic(head, contentType)}`;
+  for (const old of readdirSync(dir)) if (old.startsWith("media.")) rmSync(join(dir, old), { force: true });
+  renameSync(part, join(dir, file));
+  const fresh: CacheMeta = { url: shown, file, etag: response.headers.get("etag"), lastModified: response.headers.get("last-modified"), via: "http" };
+  writeFileSync(join(dir, "meta.json"), JSON.stringify(fresh, null, 2));
+  options.emit({ type: "download-done", file: shown, bytes: received, cached: false });
+  return { path: join(dir, file), bytes: received, cached: false };
 }
 
 /** yt-dlp fetches the media behind a page; argument array, and "--" before the URL. */

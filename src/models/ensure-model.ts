@@ -13,7 +13,7 @@ import { resolveModel, type ResolvedModel } from "./resolve-model.js";
  */
 export async function ensureModel(
   config: SpeechflowConfig,
-  options: { cwd: string; env: NodeJS.ProcessEnv; allowDownload: boolean; emit: Emit; signal?: AbortSignal },
+  options: { cwd: string; env: NodeJS.ProcessEnv; allowDownload: boolean; emit: Emit; signal?: AbortSignal; retryDelayMs?: number | undefined },
 ): Promise<ResolvedModel> {
   try {
     return resolveModel(config.model, options.cwd, options.env);
@@ -40,6 +40,7 @@ export async function ensureModel(
       baseUrl: config.modelBaseUrl,
       dir: managedModelsDir(options.env),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
       onProgress: (p) => {
         if (Date.now() - lastReport < 250 && p.receivedBytes !== p.totalBytes) return;
         lastReport = Date.now();

@@ -41,7 +41,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const { config, emit, signal, env } = ctx;
   const paths = resolvePaths(config, ctx.cwd);
   const ffmpeg = await resolveFfmpeg(config.ffmpeg, env);
-  const model = await ensureModel(config, { cwd: ctx.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal });
+  const model = await ensureModel(config, { cwd: ctx.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal, retryDelayMs: ctx.seams?.retryBaseDelayMs });
   const scan = request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
   const transcriber = createTranscriber(model.path, ctx);
   const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint);
