@@ -1,0 +1,10 @@
+import { LocalWorkerTranscriber } from "../../src/engine/local-worker-transcriber.js";
+import { describeTranscriberContract } from "../helpers/transcriber-contract.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+
+const options = { modelPath: MICRO_MODEL_PATH, device: "cpu", workers: 1, jobsPerWorker: 2, threads: 1, emit: () => {}, env: process.env };
+
+describeTranscriberContract("local whisper.cpp workers", {
+  healthy: () => new LocalWorkerTranscriber(options),
+  crashOnLabel: (mark) => new LocalWorkerTranscriber({ ...options, faults: { abortMark: mark } }),
+});
