@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_MODEL_BASE_URL } from "../models/model-catalog.js";
+import { REMOTE_PRESET_NAMES } from "../remote/remote-presets.js";
 
 /**
  * The single source of every setting: defaults, validation, CLI flags (src/cli), environment
@@ -116,6 +117,39 @@ export const configSchema = z
     pdf: z.boolean().default(false).describe("Write <name>.pdf: title block, summary, key points, action items, contents, timestamped transcript"),
     pdfFont: z.string().default("").describe("TrueType/OpenType font for PDFs; empty = bundled DejaVu Sans (Latin, Greek, Cyrillic); set one for CJK"),
     report: z.boolean().default(false).describe("Write <output>/report.pdf listing every file of the run with duration, status and summary"),
+    engine: z
+      .enum(["local", "remote"])
+      .default("local")
+      .describe("Where chunks are transcribed: local whisper.cpp workers, or a remote OpenAI-compatible audio API (uploads the audio)"),
+    remoteFallback: z
+      .boolean()
+      .default(false)
+      .describe("Transcribe locally; send a chunk that fails locally after its attempts (or, with remoteWhenSlowerThan, the rest of a slow run) to the remote API"),
+    remoteWhenSlowerThan: z
+      .number()
+      .min(0)
+      .max(1000)
+      .default(0)
+      .describe("With remoteFallback: once local transcription runs slower than this many x realtime, the remaining chunks go remote; 0 = never"),
+    remotePreset: z
+      .enum(["", ...REMOTE_PRESET_NAMES])
+      .default("")
+      .describe("Fill in base URL, model, key variable and limits for a known service: groq, openai, whisper-server, speaches, vllm"),
+    remoteBaseUrl: z
+      .string()
+      .refine((v) => v === "" || /^https?:\/\/[^\s]+$/i.test(v), "expected an http:// or https:// URL")
+      .default("")
+      .describe("Base URL of the OpenAI-compatible audio API (…/v1); empty = the preset's"),
+    remoteModel: z.string().default("").describe("Model name at the remote API (whisper-1, whisper-large-v3-turbo, ...); empty = the preset's"),
+    remoteApiKeyEnv: z
+      .string()
+      .regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, "expected an environment variable name")
+      .default("")
+      .describe("Name of the environment variable holding the remote API key (the key is never stored or printed); empty = the preset's, or none"),
+    remoteRpm: z.number().int().min(0).max(100000).default(0).describe("Most remote requests per minute (client-side pacing); 0 = the preset's limit, or none"),
+    remoteConcurrency: z.number().int().min(1).max(64).default(4).describe("Remote requests in flight at once"),
+    remoteTimeoutSeconds: z.number().min(1).max(3600).default(120).describe("Seconds to wait for one remote transcription"),
+    remoteMaxUploadMiB: z.number().min(0).max(2048).default(0).describe("Largest upload the remote API takes, in MiB; 0 = the preset's (25)"),
     ffmpeg: z.string().default("").describe("Path to ffmpeg; empty = $PATH, then the ffmpeg-static package"),
     db: z.string().default("").describe("State database path; empty = <output>/.speechflow/state.sqlite"),
     reporter: z

@@ -88,6 +88,17 @@ export const eventSchema = z.discriminatedUnion("type", [
         })
         .optional()
         .describe("with --summarize or --pdf"),
+      remote: z
+        .object({
+          provider: z.string(),
+          model: z.string(),
+          requests: z.number().int(),
+          audioSeconds: z.number().describe("audio uploaded"),
+          billedSeconds: z.number().describe("what the service bills (Groq: at least 10 s per request)"),
+          estimatedCostUsd: z.number().describe("billed seconds x the preset's list price; 0 for self-hosted services"),
+        })
+        .optional()
+        .describe("when a remote backend transcribed chunks (--engine remote, --remote-fallback)"),
     })
     .describe("last event of a transcribe run; also the body POSTed to --notify-url"),
   z

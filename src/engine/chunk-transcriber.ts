@@ -16,6 +16,22 @@ export interface ChunkResult {
   backend: string;
   /** which worker or device inside the backend, for logs and metrics */
   worker: string;
+  /** for chunks a remote service transcribed: what to record (request ids, billed seconds) */
+  remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number };
+}
+
+/** What a remote backend sent and what it will cost: shown after the run. */
+export interface RemoteUsage {
+  provider: string;
+  model: string;
+  requests: number;
+  audioSeconds: number;
+  billedSeconds: number;
+  estimatedCostUsd: number;
+}
+
+export interface EngineUsage {
+  remote?: RemoteUsage;
 }
 
 export interface TranscriberCapabilities {
@@ -51,4 +67,6 @@ export interface ChunkTranscriber {
   waitForCapacity(): Promise<void>;
   /** finishes or abandons in-flight work and releases everything */
   close(): Promise<void>;
+  /** what the run used of paid or shared resources (remote requests); empty for local engines */
+  usage(): EngineUsage;
 }

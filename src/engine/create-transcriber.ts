@@ -1,12 +1,13 @@
 import type { RunContext } from "../core/run-context.js";
+import { RemoteTranscriber } from "../remote/remote-transcriber.js";
+import { resolveRemoteSettings } from "../remote/remote-settings.js";
 import type { ChunkTranscriber } from "./chunk-transcriber.js";
+import { FallbackTranscriber } from "./fallback-transcriber.js";
 import { LocalWorkerTranscriber } from "./local-worker-transcriber.js";
 
-/**
- * Picks the ChunkTranscriber for a run from its settings. Only local whisper.cpp workers exist
- * today; a queue of remote workers and HTTP transcription APIs plug in here.
- */
-export function createTranscriber(modelPath: string, ctx: Pick<RunContext, "config" | "emit" | "env" | "seams">): ChunkTranscriber {
+type EngineContext = Pick<RunContext, "config" | "emit" | "env" | "seams">;
+
+function localEngine(modelPath: string, ctx: EngineContext): ChunkTranscriber {
   const { config } = ctx;
   return new LocalWorkerTranscriber({
     modelPath,
@@ -18,4 +19,22 @@ export function createTranscriber(modelPath: string, ctx: Pick<RunContext, "conf
     env: ctx.env,
     ...(ctx.seams?.faults ? { faults: ctx.seams.faults } : {}),
   });
+}
+
+function remoteEngine(ffmpegPath: string, ctx: EngineContext): ChunkTranscriber {
+  const settings = resolveRemoteSettings(ctx.config, ctx.env);
+  return new RemoteTranscriber({ settings, ffmpegPath, emit: ctx.emit, attempts: ctx.config.maxAttempts, retryBaseDelayMs: ctx.seams?.retryBaseDelayMs });
+}
+
+/**
+ * Picks the ChunkTranscriber for a run from its settings: local whisper.cpp workers (default), a
+ * remote OpenAI-compatible API (--engine remote), or local with the remote API as fallback
+ * (--remote-fallback). Nothing is uploaded unless one of the last two is asked for.
+ */
+export function createTranscriber(engine: { modelPath: string; ffmpegPath: string }, ctx: EngineContext): ChunkTranscriber {
+  const { config } = ctx;
+  if (config.engine === "remote") return remoteEngine(engine.ffmpegPath, ctx);
+  const local = localEngine(engine.modelPath, ctx);
+  if (!config.remoteFallback) return local;
+  return new FallbackTranscriber(local, remoteEngine(engine.ffmpegPath, ctx), { maxAttempts: config.maxAttempts, whenSlowerThan: config.remoteWhenSlowerThan, emit: ctx.emit });
 }

@@ -1,6 +1,6 @@
 import type { Emit } from "../core/events.js";
 import type { FaultPlan } from "../core/fault-plan.js";
-import type { ChunkJob, ChunkResult, ChunkTranscriber, TranscriberCapabilities } from "./chunk-transcriber.js";
+import type { ChunkJob, ChunkResult, ChunkTranscriber, EngineUsage, TranscriberCapabilities } from "./chunk-transcriber.js";
 import { planWorkers, threadsPerJob } from "./devices.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -45,5 +45,9 @@ export class LocalWorkerTranscriber implements ChunkTranscriber {
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+
+  usage(): EngineUsage {
+    return {};
   }
 }

@@ -37,6 +37,10 @@ export type ErrorCode =
   | "STATE_DB_WRITE_FAILED"
   | "LLM_FAILED"
   | "SUMMARY_INVALID"
+  /** a remote transcription service failed or answered with something unusable */
+  | "REMOTE_FAILED"
+  /** the remote service refused the key (401/403): remote use stops for the run */
+  | "REMOTE_AUTH"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

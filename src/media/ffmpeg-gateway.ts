@@ -182,3 +182,26 @@ export function truncationMessage(decodedMs: number, declaredMs: number | undefi
   }
   return undefined;
 }
+
+/**
+ * 16 kHz mono samples -> FLAC bytes (lossless, about 60% of 16-bit PCM): what remote backends
+ * upload. The samples go in on stdin; nothing touches the disk.
+ */
+export async function encodeFlac(ffmpegPath: string, pcm: Float32Array, signal?: AbortSignal): Promise<Buffer> {
+  const input = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-f", "f32le", "-ar", String(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"];
+  try {
+    const result = await execa(ffmpegPath, [...args, "-c:a", "flac", "-f", "flac", "pipe:1"], {
+      input,
+      encoding: "buffer",
+      stripFinalNewline: false,
+      maxBuffer: 512 * 1048576,
+      ...(signal ? { cancelSignal: signal } : {}),
+    });
+    return Buffer.from(result.stdout);
+  } catch (error) {
+    if (signal?.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted");
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
+    throw new SpeechflowError("FFMPEG_FAILED", `ffmpeg could not encode FLAC: ${stderr || (error as Error).message}`, { retryable: true });
+  }
+}

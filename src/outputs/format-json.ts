@@ -7,6 +7,8 @@ export interface JsonMetadata {
   language: string | null;
   durationMs: number;
   settings: Record<string, unknown>;
+  /** only when a remote backend made some chunks: which chunk came from where (local-only files keep the old shape) */
+  chunks?: { index: number; backend: string; requestIds?: string[] }[];
 }
 
 /** No wall-clock time or run id: a resumed run must write byte-identical files. */

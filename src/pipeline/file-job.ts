@@ -183,7 +183,7 @@ export class FileJob {
       try {
         const engine = await this.deps.engine.get();
         const result = await engine.transcribe({ label: `${file.path}#${chunk.index}`, pcm: chunk.pcm, params: this.deps.params }, signal);
-        store.chunks.commit(key, result.segments, result.elapsedMs);
+        store.chunks.commit(key, result.segments, result.elapsedMs, { backend: result.backend, remote: result.remote });
         emit({ type: "chunk-done", file: file.path, index: chunk.index, audioMs: key.audioMs, elapsedMs: result.elapsedMs });
         return { ok: true };
       } catch (raw) {

@@ -7,6 +7,7 @@ import type { ResolvedModel } from "../models/resolve-model.js";
 import type { JsonMetadata } from "../outputs/format-json.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { renderFormat, writeOutputs } from "../outputs/write-outputs.js";
+import type { DoneChunk } from "../store/chunk-table.js";
 import type { StateStore } from "../store/state-store.js";
 import type { TrackedFile } from "../store/tracked-file.js";
 
@@ -15,6 +16,12 @@ import type { TrackedFile } from "../store/tracked-file.js";
  * requested format and marks the file done. Outputs depend only on stored chunks and settings, so a
  * resumed or re-rendered file gets byte-identical files.
  */
+/** Per-chunk backends for the JSON metadata, when any chunk was transcribed remotely. */
+function chunkOrigins(chunks: DoneChunk[]): Pick<JsonMetadata, "chunks"> {
+  if (!chunks.some((c) => c.backend?.startsWith("remote:"))) return {};
+  return { chunks: chunks.map((c) => ({ index: c.idx, backend: c.backend ?? "whisper.cpp", ...(c.remote ? { requestIds: c.remote.requestIds } : {}) })) };
+}
+
 export class FileRenderer {
   constructor(
     private readonly config: SpeechflowConfig,
@@ -32,7 +39,7 @@ export class FileRenderer {
     const chunks = this.store.chunks.doneInOrder(file.id);
     const transcript = assembleTranscript(chunks, { sampleRate: SAMPLE_RATE, words: this.config.wordTimestamps });
     const durationMs = file.durationMs ?? 0;
-    const meta = this.metadata(file, durationMs, transcript.language);
+    const meta = { ...this.metadata(file, durationMs, transcript.language), ...chunkOrigins(chunks) };
     const outputs = writeOutputs(this.outputDir, file.outputStem, this.config.formats, (f) => renderFormat(f, transcript, meta, this.config.maxLineWidth), file.path);
     this.store.files.finish(file.id, { durationMs, chunkCount: chunks.length, language: transcript.language, outputs });
     return outputs;

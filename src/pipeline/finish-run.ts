@@ -1,4 +1,5 @@
 import type { RunContext } from "../core/run-context.js";
+import type { EngineUsage } from "../engine/chunk-transcriber.js";
 import type { RunPaths } from "../core/paths.js";
 import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { manifestJsonl, type ManifestEntry } from "../outputs/manifest-jsonl.js";
@@ -20,6 +21,8 @@ export interface FinishRunInput {
   startedAt: number;
   /** the error that stopped the run, if one did */
   fatal: unknown;
+  /** remote requests and their cost, from the engine */
+  usage: EngineUsage;
 }
 
 /** Tries an optional output; a failure is a warning, never the run's failure. */
@@ -53,6 +56,7 @@ export async function finishRun(input: FinishRunInput, ctx: RunContext): Promise
     ...(manifest ? { manifest } : {}),
     ...(report ? { report } : {}),
     ...(summaries.wanted ? { summaries: { ...summaries.totals } } : {}),
+    ...(input.usage.remote ? { remote: input.usage.remote } : {}),
   };
   try {
     input.store.runs.end(input.runId, input.fatal !== undefined ? "failed" : summary.status, summary);

@@ -9,6 +9,8 @@ import { SpeechflowError } from "../errors/speechflow-error.js";
 import { scanInputs, type MediaInput, type ScanResult } from "../inputs/scan-inputs.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
 import { ensureModel } from "../models/ensure-model.js";
+import type { ResolvedModel } from "../models/resolve-model.js";
+import { resolveRemoteSettings, type RemoteSettings } from "../remote/remote-settings.js";
 import { armWriteFault, tmpDirOf } from "../outputs/write-outputs.js";
 import { FileJob } from "./file-job.js";
 import { FileRenderer } from "./file-renderer.js";
@@ -41,9 +43,13 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const { config, emit, signal, env } = ctx;
   const paths = resolvePaths(config, ctx.cwd);
   const ffmpeg = await resolveFfmpeg(config.ffmpeg, env);
-  const model = await ensureModel(config, { cwd: ctx.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal, retryDelayMs: ctx.seams?.retryBaseDelayMs });
+  // a remote engine needs no local model: the service's model name stands in for it
+  const model =
+    config.engine === "remote"
+      ? remoteModel(resolveRemoteSettings(config, env))
+      : await ensureModel(config, { cwd: ctx.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal, retryDelayMs: ctx.seams?.retryBaseDelayMs });
   const scan = request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
-  const transcriber = createTranscriber(model.path, ctx);
+  const transcriber = createTranscriber({ modelPath: model.path, ffmpegPath: ffmpeg.path }, ctx);
   const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint);
   const resources = openRunResources(paths, ctx, model.name);
   try {
@@ -64,11 +70,14 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     });
     const fatal = await runFiles(scan.media, job, engine, resources, transcriber.capabilities.slots);
     const inputOrder = [...scan.problems.map((p) => p.input), ...scan.media.map((m) => m.path)];
-    return await finishRun({ paths, store, summaries: resources.summaries, ledger, runId, inputOrder, startedAt, fatal }, ctx);
+    return await finishRun({ paths, store, summaries: resources.summaries, ledger, runId, inputOrder, startedAt, fatal, usage: transcriber.usage() }, ctx);
   } finally {
     resources.close();
   }
 }
+
+/** The remote service's model in the place of a local model file: names outputs and the fingerprint. */
+const remoteModel = (s: RemoteSettings): ResolvedModel => ({ name: `${s.provider}/${s.model}`, path: `remote:${s.provider}:${s.model}`, size: 0, identity: "remote" });
 
 /**
  * Runs every file's job, a few at once (the next file decodes while the engine works on the

@@ -57,5 +57,12 @@ export function summaryLines(event: RunEnd, chalk: ChalkInstance): string[] {
         (s.calls ? `; LLM: ${s.calls} request${s.calls === 1 ? "" : "s"}, ${s.promptTokens.toLocaleString("en-US")} prompt + ${s.completionTokens.toLocaleString("en-US")} completion tokens` : ""),
     );
   }
+  const r = event.remote;
+  if (r) {
+    lines.push(
+      `  remote ${r.provider} (${r.model}): ${r.requests} request${r.requests === 1 ? "" : "s"}, ${(r.audioSeconds / 60).toFixed(1)} min of audio sent` +
+        (r.estimatedCostUsd > 0 ? `, about $${r.estimatedCostUsd.toFixed(4)} (${(r.billedSeconds / 60).toFixed(1)} min billed)` : ""),
+    );
+  }
   return [...lines, ...event.failures.map((f) => `  ${chalk.red("✗")} ${printable(f.file)}: ${printable(f.message)} [${f.code}]`)];
 }

@@ -7,6 +7,15 @@ export interface DoneChunk {
   idx: number;
   spans: Span[];
   segments: RawSegment[];
+  /** the backend that made it; null for chunks stored before backends were recorded */
+  backend: string | null;
+  remote: ChunkOrigin["remote"] | null;
+}
+
+/** Who made a chunk's result. */
+export interface ChunkOrigin {
+  backend: string;
+  remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number } | undefined;
 }
 
 export interface StoredChunk {
@@ -40,6 +49,8 @@ interface ChunkRow {
   result: string | null;
   error: string | null;
   elapsed_ms: number | null;
+  backend: string | null;
+  remote: string | null;
 }
 
 /** The `chunks` table: every finished chunk is committed on its own, so a kill loses at most those in flight. */
@@ -53,11 +64,22 @@ export class ChunkTable {
   ) {}
 
   done(fileId: number): Map<number, DoneChunk> {
-    const rows = this.db.prepare("SELECT idx, spans, result FROM chunks WHERE file_id = ? AND status = 'done' ORDER BY idx").all(fileId) as Pick<
+    const rows = this.db.prepare("SELECT idx, spans, result, backend, remote FROM chunks WHERE file_id = ? AND status = 'done' ORDER BY idx").all(fileId) as Pick<
       ChunkRow,
-      "idx" | "spans" | "result"
+      "idx" | "spans" | "result" | "backend" | "remote"
     >[];
-    return new Map(rows.map((r) => [r.idx, { idx: r.idx, spans: JSON.parse(r.spans) as Span[], segments: JSON.parse(r.result ?? "[]") as RawSegment[] }]));
+    return new Map(
+      rows.map((r) => [
+        r.idx,
+        {
+          idx: r.idx,
+          spans: JSON.parse(r.spans) as Span[],
+          segments: JSON.parse(r.result ?? "[]") as RawSegment[],
+          backend: r.backend,
+          remote: r.remote ? (JSON.parse(r.remote) as NonNullable<DoneChunk["remote"]>) : null,
+        },
+      ]),
+    );
   }
 
   /** Finished chunks in file order. */
@@ -71,19 +93,29 @@ export class ChunkTable {
   }
 
   /** One transaction per finished chunk: this is the unit of work a kill can never lose. */
-  commit(key: ChunkKey, segments: RawSegment[], elapsedMs: number): void {
+  commit(key: ChunkKey, segments: RawSegment[], elapsedMs: number, origin?: ChunkOrigin): void {
     if (this.failCommitsAfter !== undefined && this.commitsSoFar++ >= this.failCommitsAfter) {
       throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
     }
     this.db
       .prepare(
-        `INSERT INTO chunks (file_id, idx, spans, audio_ms, status, attempts, commits, result, elapsed_ms, updated_at)
-         VALUES (?, ?, ?, ?, 'done', 1, 1, ?, ?, ?)
+        `INSERT INTO chunks (file_id, idx, spans, audio_ms, status, attempts, commits, result, elapsed_ms, backend, remote, updated_at)
+         VALUES (?, ?, ?, ?, 'done', 1, 1, ?, ?, ?, ?, ?)
          ON CONFLICT (file_id, idx) DO UPDATE SET spans = excluded.spans, audio_ms = excluded.audio_ms, status = 'done',
            attempts = chunks.attempts + 1, commits = chunks.commits + 1, result = excluded.result, error = NULL,
-           elapsed_ms = excluded.elapsed_ms, updated_at = excluded.updated_at`,
+           elapsed_ms = excluded.elapsed_ms, backend = excluded.backend, remote = excluded.remote, updated_at = excluded.updated_at`,
       )
-      .run(key.fileId, key.idx, JSON.stringify(key.spans), key.audioMs, JSON.stringify(segments), elapsedMs, now());
+      .run(
+        key.fileId,
+        key.idx,
+        JSON.stringify(key.spans),
+        key.audioMs,
+        JSON.stringify(segments),
+        elapsedMs,
+        origin?.backend ?? null,
+        origin?.remote ? JSON.stringify(origin.remote) : null,
+        now(),
+      );
   }
 
   /** Counts a failed attempt (`final`: no more attempts) and returns the attempts so far. */

@@ -64,6 +64,11 @@ const MIGRATIONS: string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // which backend made each chunk, and for remote ones the provider, model, request ids and billed seconds
+  `
+  ALTER TABLE chunks ADD COLUMN backend TEXT;
+  ALTER TABLE chunks ADD COLUMN remote TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
