@@ -15,6 +15,15 @@ export interface FallbackOptions {
 const MEASURE_CHUNKS = 3;
 
 /**
+ * The speed rule: after a few local chunks, is local transcription slower than `threshold` x
+ * realtime (audio per wall-clock time since the first local chunk started)? 0 = never switch.
+ */
+export function localTooSlow(local: { audioMs: number; chunks: number; wallMs: number }, threshold: number): boolean {
+  if (threshold <= 0 || local.chunks < MEASURE_CHUNKS) return false;
+  return local.audioMs / Math.max(1, local.wallMs) < threshold;
+}
+
+/**
  * Local first, remote when local cannot: a chunk that fails locally after its attempts, or every
  * chunk once local transcription runs slower than `whenSlowerThan` x realtime, goes to the remote
  * backend. Local results keep the local fingerprint; each chunk records which backend made it.
@@ -66,12 +75,12 @@ export class FallbackTranscriber implements ChunkTranscriber {
   private measure(job: ChunkJob): void {
     this.localAudioMs += (job.pcm.length / 16000) * 1000;
     this.localChunks++;
-    const { whenSlowerThan } = this.options;
-    if (whenSlowerThan <= 0 || this.allRemote || this.localChunks < MEASURE_CHUNKS || this.firstLocalStart === undefined) return;
-    const factor = this.localAudioMs / Math.max(1, this.now() - this.firstLocalStart);
-    if (factor < whenSlowerThan) {
+    if (this.allRemote || this.firstLocalStart === undefined) return;
+    const wallMs = this.now() - this.firstLocalStart;
+    if (localTooSlow({ audioMs: this.localAudioMs, chunks: this.localChunks, wallMs }, this.options.whenSlowerThan)) {
       this.allRemote = true;
-      this.options.emit({ type: "warning", message: `local transcription runs at ${factor.toFixed(2)}x realtime (< ${whenSlowerThan}x): the remaining chunks go to ${this.remote.capabilities.backend}` });
+      const factor = (this.localAudioMs / Math.max(1, wallMs)).toFixed(2);
+      this.options.emit({ type: "warning", message: `local transcription runs at ${factor}x realtime (< ${this.options.whenSlowerThan}x): the remaining chunks go to ${this.remote.capabilities.backend}` });
     }
   }
 

@@ -69,12 +69,12 @@ type Fail = (reason: string) => never;
 
 /**
  * Errors say which service sent what, so a misconfigured base URL (an HTML login page, a proxy's
- * error) is recognisable from the message alone. Not retryable: the same service will answer the
- * same way. CHUNK_FAILED until the error codes grow a REMOTE_* code for this.
+ * error) is recognisable from the message alone. REMOTE_FAILED and not retryable: the same service
+ * would answer the same window the same way.
  */
 function failer(service: string, body: unknown): Fail {
   return (reason) => {
-    throw new SpeechflowError("CHUNK_FAILED", `${service} answered with an unexpected shape: ${reason} (body: ${preview(body)})`, { retryable: false });
+    throw new SpeechflowError("REMOTE_FAILED", `${service} answered with an unexpected shape: ${reason} (body: ${preview(body)})`, { retryable: false });
   };
 }
 

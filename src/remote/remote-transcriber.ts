@@ -174,8 +174,10 @@ export class RemoteTranscriber implements ChunkTranscriber {
     if (raw instanceof WindowTooLarge) return raw;
     if (raw instanceof APIError && raw.status === 413) return new WindowTooLarge();
     if (raw instanceof APIError && (raw.status === 401 || raw.status === 403)) {
-      this.disabled = `the remote service ${this.settings.provider} refused the key${this.settings.apiKeyEnv ? ` in ${this.settings.apiKeyEnv}` : ""} (HTTP ${raw.status}); remote transcription is off for the rest of this run`;
-      this.options.emit({ type: "warning", message: this.disabled });
+      // the explanation is printed once; each chunk that needed the service then fails with a short reason
+      const key = this.settings.apiKeyEnv ? ` in ${this.settings.apiKeyEnv}` : "";
+      this.options.emit({ type: "warning", message: `the remote service ${this.settings.provider} refused the key${key} (HTTP ${raw.status}); remote transcription is off for the rest of this run` });
+      this.disabled = `remote transcription is off for this run (${this.settings.provider} refused the key)`;
       return new SpeechflowError("REMOTE_AUTH", this.disabled, { retryable: false });
     }
     if (raw instanceof APIError && raw.status === 400) {
@@ -192,7 +194,7 @@ export class RemoteTranscriber implements ChunkTranscriber {
   }
 
   private account(data: unknown, requestId: string | undefined, durationMs: number): WindowResult {
-    const parsed = parseTranscription(data, { durationMs }, { words: this.settings.words });
+    const parsed = parseTranscription(data, { durationMs }, { words: this.settings.words, service: this.settings.provider });
     const billedSeconds = Math.max(durationMs / 1000, this.settings.minBilledSeconds);
     this.totals.audioSeconds += durationMs / 1000;
     this.totals.billedSeconds += billedSeconds;

@@ -325,7 +325,7 @@ describe("parseTranscription: unexpected shapes", () => {
     expect(() => parseTranscription({ ...body, words: "x" }, window(1_000), { words: true })).toThrow(/`words` is not an array/);
   });
 
-  it("says which service sent what, as a non-retryable CHUNK_FAILED", () => {
+  it("says which service sent what, as a non-retryable REMOTE_FAILED", () => {
     let caught: unknown;
     try {
       parseTranscription({ html: "<html>login</html>" }, window(1_000), { service: "groq" });
@@ -334,7 +334,7 @@ describe("parseTranscription: unexpected shapes", () => {
     }
     expect(caught).toBeInstanceOf(SpeechflowError);
     const error = caught as SpeechflowError;
-    expect(error.code).toBe("CHUNK_FAILED");
+    expect(error.code).toBe("REMOTE_FAILED");
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/^groq answered with an unexpected shape: `text` is missing/);
     expect(error.message).toContain("<html>login</html>");
