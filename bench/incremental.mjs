@@ -12,9 +12,11 @@ import { join } from "node:path";
 import { cpuName, filesArg, manyFiles, root } from "./many-files.mjs";
 
 const N = filesArg(1000);
+/** @param {string} m */
 const log = (m) => process.stderr.write(`bench:incremental: ${m}\n`);
 const { model, input, out, variant, fileOf } = await manyFiles({ name: "incremental", files: N, perDir: 100, sentence: "The nightly job only does new work." });
 
+/** @param {string} label */
 const run = (label) => {
   const started = process.hrtime.bigint();
   const r = spawnSync(

@@ -11,9 +11,11 @@ import { join } from "node:path";
 import { cpuName, filesArg, manyFiles, root } from "./many-files.mjs";
 
 const N = filesArg(2000);
+/** @param {string} m */
 const log = (m) => process.stderr.write(`bench:load: ${m}\n`);
 const { model, input, out } = await manyFiles({ name: "load", files: N, perDir: 200, sentence: "Two thousand files in one run." });
 
+/** @param {number | undefined} pid */
 const rssOf = (pid) => {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
@@ -21,6 +23,7 @@ const rssOf = (pid) => {
     return 0;
   }
 };
+/** @param {number | undefined} pid */
 const childrenOf = (pid) => {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
@@ -31,15 +34,16 @@ const childrenOf = (pid) => {
 
 const started = Date.now();
 const child = spawn(process.execPath, [join(root, "bin", "speechflow.js"), "transcribe", input, "-o", out, "-m", model, "--no-temperature-fallback", "--formats", "txt,json", "--workers", "2", "--threads", "1", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+/** @type {{ t: number, files: number, mainRss: number, treeRss: number }[]} */
 const samples = [];
 let engineMs = 0;
 let filesDone = 0;
 let buffer = "";
+/** @type {{ done: number, failed: number } | undefined} */
 let end;
 child.stdout.setEncoding("utf8").on("data", (d) => {
   buffer += d;
-  let nl;
-  while ((nl = buffer.indexOf("\n")) >= 0) {
+  for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
     const e = JSON.parse(buffer.slice(0, nl));
     buffer = buffer.slice(nl + 1);
     if (e.type === "chunk-done") engineMs += e.elapsedMs;
@@ -56,9 +60,12 @@ const code = await new Promise((r) => child.on("close", r));
 clearInterval(timer);
 const wallMs = Date.now() - started;
 if (code !== 0 || !end) throw new Error(`exit ${code}`);
+const last = samples.at(-1);
+if (!last) throw new Error("no memory samples were taken");
 const dbBytes = ["", "-wal"].map((s) => join(out, ".speechflow", `state.sqlite${s}`)).filter(existsSync).reduce((n, p) => n + statSync(p).size, 0);
 // memory growth: main-process RSS at 25% of the files vs at the end
-const at = (fraction) => samples.find((s) => s.files >= N * fraction) ?? samples.at(-1);
+/** @param {number} fraction */
+const at = (fraction) => samples.find((s) => s.files >= N * fraction) ?? last;
 const result = {
   date: new Date().toISOString().slice(0, 10),
   cpu: cpuName(),
@@ -73,11 +80,12 @@ const result = {
   dbBytes,
   mainRssAt25: at(0.25).mainRss,
   mainRssAt50: at(0.5).mainRss,
-  mainRssAtEnd: samples.at(-1).mainRss,
+  mainRssAtEnd: last.mainRss,
   mainRssPeak: Math.max(...samples.map((s) => s.mainRss)),
   treeRssPeak: Math.max(...samples.map((s) => s.treeRss)),
   samples: samples.filter((_, i) => i % 20 === 0),
 };
+/** @param {number} b */
 const mb = (b) => (b / 1048576).toFixed(0);
 log(`${N} files in ${(wallMs / 1000).toFixed(0)} s; done ${end.done}, failed ${end.failed}; DB ${(dbBytes / 1048576).toFixed(1)} MiB; main RSS ${mb(result.mainRssAt25)} MiB at 25%, ${mb(result.mainRssAt50)} at 50%, ${mb(result.mainRssAtEnd)} at the end (peak ${mb(result.mainRssPeak)}); tree peak ${mb(result.treeRssPeak)} MiB; ${result.perFileOverheadMs} ms per file outside the engine`);
 writeFileSync(join(root, "bench", "results", `load-${result.date}.json`), JSON.stringify(result, null, 2) + "\n");

@@ -4,18 +4,21 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadTestModelWriter } from "./test-model.mjs";
 
 export const root = fileURLToPath(new URL("..", import.meta.url));
 
+/** @param {number} fallback the number of files when --files is not given */
 export function filesArg(fallback) {
   const argv = process.argv.slice(2);
   return Number(argv[argv.indexOf("--files") + 1] || fallback) || fallback;
 }
 
+/** @param {{ name: string, files: number, perDir: number, sentence: string }} options */
 export async function manyFiles({ name, files, perDir, sentence }) {
   const work = join(root, "bench", "work", name);
   mkdirSync(work, { recursive: true });
-  const { writeTestModel, MICRO_MODEL } = await import(join(root, "dist", "models", "write-test-model.js"));
+  const { writeTestModel, MICRO_MODEL } = await loadTestModelWriter();
   const model = join(work, "ggml-micro.bin");
   if (!existsSync(model)) writeTestModel(model, MICRO_MODEL);
   const clip = join(work, "clip.wav");
@@ -28,11 +31,13 @@ export async function manyFiles({ name, files, perDir, sentence }) {
   const out = join(work, `out-${files}`);
   rmSync(input, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
+  /** @param {number} i @param {number} [salt] */
   const variant = (i, salt = 0) => {
     const b = Buffer.from(wav);
     b.writeInt16LE((i * 7 + salt) % 30000, b.length - 2);
     return b;
   };
+  /** @param {number} i */
   const fileOf = (i) => join(input, `d${String(Math.floor(i / perDir)).padStart(2, "0")}`, `f${String(i).padStart(5, "0")}.wav`);
   for (let i = 0; i < files; i++) {
     mkdirSync(join(fileOf(i), ".."), { recursive: true });

@@ -16,6 +16,7 @@ mkdirSync(work, { recursive: true });
 
 if (process.argv[2] === "--child") {
   const hours = Number(process.argv[3]);
+  /** @type {typeof import("../src/outputs/render-pdf.js")} */
   const { drawTranscriptReport, resolvePdfFonts, writePdfAtomic } = await import(join(root, "dist", "outputs", "render-pdf.js"));
   const texts = [
     "We went through the budget for the next quarter and agreed to move the release to Thursday.",
@@ -24,8 +25,9 @@ if (process.argv[2] === "--child") {
     "Η συνάντηση ξεκινά στις δέκα και θα συζητήσουμε το σχέδιο κυκλοφορίας σήμερα.",
   ];
   const n = Math.round((hours * 3600) / 4);
-  const segments = Array.from({ length: n }, (_, i) => ({ id: i, start: i * 4000, end: i * 4000 + 3500, text: texts[i % texts.length] }));
+  const segments = Array.from({ length: n }, (_, i) => ({ id: i, start: i * 4000, end: i * 4000 + 3500, text: /** @type {string} */ (texts[i % texts.length]) }));
   const chapters = Array.from({ length: Math.max(1, Math.round(hours * 6)) }, (_, k) => ({ title: `Chapter ${k + 1}`, startMs: Math.round((k * hours * 3600000) / Math.max(1, Math.round(hours * 6))) }));
+  /** @type {import("../src/summaries/summary-schema.js").SummaryRecord} */
   const summary = { title: `${hours} h meeting`, summary: texts.join(" "), keyPoints: texts, actionItems: [{ text: "Follow up", owner: "Ana" }], chapters, language: "en", kind: "llm", model: "bench", endpoint: null, length: "medium", promptVersion: 1, usage: { calls: 0, promptTokens: 0, completionTokens: 0 }, createdAt: new Date().toISOString() };
   const target = join(work, `report-${hours}h.pdf`);
   const started = process.hrtime.bigint();
@@ -40,7 +42,9 @@ for (const hours of [0.5, 3, 9]) {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", String(hours)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
   const row = JSON.parse(r.stdout);
-  row.pages = Number(/Pages:\s+(\d+)/.exec(execFileSync("pdfinfo", [row.target]).toString())[1]);
+  const pages = /Pages:\s+(\d+)/.exec(execFileSync("pdfinfo", [row.target]).toString());
+  if (!pages) throw new Error(`pdfinfo found no page count in ${row.target}`);
+  row.pages = Number(pages[1]);
   delete row.target;
   results.push(row);
   process.stderr.write(`bench:pdf: ${hours} h: ${row.pages} pages, ${(row.bytes / 1048576).toFixed(1)} MiB in ${(row.wallMs / 1000).toFixed(1)} s, peak RSS ${row.maxRssMiB} MiB\n`);

@@ -6,10 +6,15 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench", "results");
-const file = process.argv[2] ?? join(resultsDir, readdirSync(resultsDir).filter((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f)).sort().pop());
+const newestRun = readdirSync(resultsDir).filter((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f)).sort().pop();
+const file = process.argv[2] ?? (newestRun && join(resultsDir, newestRun));
+if (!file) throw new Error("no bench/results/<date>.json yet: run npm run bench");
 const r = JSON.parse(readFileSync(file, "utf8"));
+/** @param {number} ms */
 const s = (ms) => (ms / 1000).toFixed(2);
+/** @param {number} b */
 const mb = (b) => (b / 1e6).toFixed(0);
+/** @param {number | undefined} x */
 const pct = (x) => (x === undefined ? "" : `${(x * 100).toFixed(1)}%`);
 
 const lines = [
@@ -20,7 +25,7 @@ const lines = [
   "",
   "Model: the generated model with tiny's dimensions (384 wide, 6 heads, 4 + 4 layers, f16). Its decoder",
   "yields the same four tokens for every 30 s window in every tool ([<|1.00|>, one word, <|30.00|>,",
-  "end-of-text]: the token embedding is arranged so, see `src/models/write-test-model.ts`), so the decoding",
+  "end-of-text]: the token embedding is arranged so, see `test/support/write-test-model.ts`), so the decoding",
   "cost is the same for everyone and the figures compare encoder work, scheduling and overhead. The",
   "`windows` column counts the segments each tool produced (one per 30 s window it encoded).",
   "Decoding settings are matched: greedy, no temperature fallback, no text context across windows, language en.",
@@ -98,6 +103,7 @@ lines.push("Memory: the Node.js runtime of the main process and of each worker (
 lines.push("main process's buffers) comes on top of what whisper.cpp itself needs.");
 if (r.tenHours) lines.push(`10-hour figures: ${r.tenHours.method}.`);
 lines.push("");
+/** @param {string} prefix */
 const newest = (prefix) => {
   const f = readdirSync(resultsDir).filter((n) => n.startsWith(prefix) && n.endsWith(".json")).sort().pop();
   return f ? JSON.parse(readFileSync(join(resultsDir, f), "utf8")) : undefined;

@@ -7,7 +7,7 @@
 //
 // Model: the generated model with tiny's dimensions. Its decoder yields the same four tokens for
 // every 30 s window in both tools ([<|1.00|>, one word, <|30.00|>, EOT]; see
-// src/models/write-test-model.ts), so decoding costs the same everywhere and the comparison
+// test/support/write-test-model.ts), so decoding costs the same everywhere and the comparison
 // measures the encoder work, scheduling and everything around it. The script checks that both
 // tools produced one such segment per window.
 //
@@ -20,6 +20,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { loadTestModelWriter } from "./test-model.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = join(root, "bench", "work");
@@ -28,10 +29,11 @@ const args = new Set(process.argv.slice(2));
 const QUICK = args.has("--quick");
 const RUNS = QUICK ? 1 : 3;
 const THREADS = 2;
+/** @param {string} m */
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 mkdirSync(work, { recursive: true });
 
-const { writeTestModel, TINY_SIZED_MODEL, MICRO_MODEL, FIXED_TEXT_TOKEN, testTokenText } = await import(join(root, "dist", "models", "write-test-model.js"));
+const { writeTestModel, TINY_SIZED_MODEL, MICRO_MODEL, FIXED_TEXT_TOKEN, testTokenText } = await loadTestModelWriter();
 const FIXED_WORD = testTokenText(FIXED_TEXT_TOKEN).trim();
 const tinyModel = join(work, "ggml-tiny-sized.bin");
 const microModel = join(work, "ggml-micro.bin");
@@ -39,23 +41,27 @@ if (!existsSync(tinyModel)) writeTestModel(tinyModel, TINY_SIZED_MODEL);
 if (!existsSync(microModel)) writeTestModel(microModel, MICRO_MODEL);
 
 // ---------------------------------------------------------------- corpus
+/** @param {string[]} a */
 const ff = (a) => execFileSync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", ...a]);
 const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8").trim().split("\n");
 const clipDir = join(work, "clips");
 mkdirSync(clipDir, { recursive: true });
+/** @param {number} i */
 function clip(i) {
   const out = join(clipDir, `s${i}.wav`);
   if (!existsSync(out)) {
-    execFileSync("espeak-ng", ["-w", join(clipDir, "raw.wav"), sentences[i % sentences.length]]);
+    execFileSync("espeak-ng", ["-w", join(clipDir, "raw.wav"), /** @type {string} */ (sentences[i % sentences.length])]);
     ff(["-i", join(clipDir, "raw.wav"), "-ar", "16000", "-ac", "1", out]);
   }
   return out;
 }
+/** @param {number} seconds */
 function silence(seconds) {
   const out = join(clipDir, `sil-${seconds}.wav`);
   if (!existsSync(out)) ff(["-f", "lavfi", "-t", String(seconds), "-i", "anullsrc=r=16000:cl=mono", out]);
   return out;
 }
+/** @param {string[]} parts @param {string} out @param {number} [seconds] */
 function concat(parts, out, seconds) {
   if (existsSync(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
@@ -65,8 +71,12 @@ function concat(parts, out, seconds) {
   rmSync(list);
   return out;
 }
-/** meeting-style: sentences with pauses of 0.5-6 s, about a third of the time silent */
+/**
+ * meeting-style: sentences with pauses of 0.5-6 s, about a third of the time silent
+ * @param {string} out @param {number} seconds @param {number} seed
+ */
 function meeting(out, seconds, seed) {
+  /** @type {string[]} */
   const parts = [];
   let total = 0;
   let s = seed;
@@ -75,7 +85,7 @@ function meeting(out, seconds, seed) {
     parts.push(c);
     total += (readFileSync(c).length - 44) / 32000;
     s = (s * 9301 + 49297) % 233280;
-    const pause = [0.5, 1, 2, 3, 6][s % 5];
+    const pause = /** @type {number} */ ([0.5, 1, 2, 3, 6][s % 5]);
     parts.push(silence(pause));
     total += pause;
   }
@@ -83,10 +93,12 @@ function meeting(out, seconds, seed) {
 }
 /** dense speech: the LibriVox recordings of Debian's pocketsphinx-testdata, back to back */
 const librivoxDir = "/usr/share/pocketsphinx/test/data/librivox";
+/** @param {string} out @param {number} seconds @param {number} offset */
 function dense(out, seconds, offset) {
   const clips = readdirSync(librivoxDir).filter((f) => f.endsWith(".wav")).sort().map((f) => join(librivoxDir, f));
+  /** @type {string[]} */
   const parts = [];
-  for (let i = 0; i < Math.ceil(seconds / 5) + 5; i++) parts.push(clips[(i + offset) % clips.length]);
+  for (let i = 0; i < Math.ceil(seconds / 5) + 5; i++) parts.push(/** @type {string} */ (clips[(i + offset) % clips.length]));
   return concat(parts, out, seconds);
 }
 
@@ -98,6 +110,7 @@ const corpus = {
 const hourFile = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 300 : 3600, 99);
 const tenMinFile = meeting(join(work, "corpus", "ten-minutes", "ten.wav"), 600, 98);
 const shortFiles = Array.from({ length: 50 }, (_, i) => meeting(join(work, "corpus", "short", `short-${String(i).padStart(2, "0")}.wav`), 8, 200 + i));
+/** @param {string[]} files */
 const seconds = (files) => files.reduce((n, f) => n + (readFileSync(f).length - 44) / 32000, 0);
 
 // ---------------------------------------------------------------- baseline build
@@ -114,7 +127,15 @@ if (!existsSync(wcpp)) {
 }
 
 // ---------------------------------------------------------------- measurement
-/** runs a command, sampling the RSS of its whole process tree every 50 ms */
+/** @typedef {{ wallMs: number, peakRssBytes: number, windows: number, chunks?: number, chunkAudioMs?: number, outsideEngineShare?: number }} ToolRun */
+/** @typedef {ToolRun & { runsMs: number[], xRealtime?: number }} Row */
+/** @typedef {{ audioSeconds: number, installed: { build: string, medianMs: number, runsMs: number[] }, portable?: { medianMs: number, runsMs: number[] }, speedup?: number }} EngineFigures */
+
+/**
+ * runs a command, sampling the RSS of its whole process tree every 50 ms
+ * @param {string} cmd @param {string[]} cmdArgs @param {Record<string, string>} [env]
+ * @returns {Promise<{ wallMs: number, peakRssBytes: number, stdout: string, stderr: string }>}
+ */
 function measured(cmd, cmdArgs, env = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -125,6 +146,7 @@ function measured(cmd, cmdArgs, env = {}) {
     child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-20000)));
     let peak = 0;
     const sample = () => {
+      /** @type {Map<number, { ppid: number, rss: number }>} */
       const table = new Map();
       for (const pid of readdirSync("/proc")) {
         if (!/^\d+$/.test(pid)) continue;
@@ -136,9 +158,8 @@ function measured(cmd, cmdArgs, env = {}) {
         } catch {}
       }
       let total = 0;
-      const stack = [child.pid];
-      while (stack.length) {
-        const p = stack.pop();
+      const stack = child.pid === undefined ? [] : [child.pid];
+      for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
         total += table.get(p)?.rss ?? 0;
         for (const [pid, row] of table) if (row.ppid === p) stack.push(pid);
       }
@@ -153,9 +174,11 @@ function measured(cmd, cmdArgs, env = {}) {
     });
   });
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** @param {number[]} xs (not empty) */
+const median = (xs) => /** @type {number} */ ([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 const cli = join(root, "bin", "speechflow.js");
 
+/** @param {string[]} files @param {{ processors: number }} options @returns {Promise<ToolRun>} */
 async function whisperCpp(files, { processors }) {
   const out = join(work, "out-wcpp");
   rmSync(out, { recursive: true, force: true });
@@ -172,6 +195,7 @@ async function whisperCpp(files, { processors }) {
   return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, windows };
 }
 
+/** @param {string[]} files @param {{ workers: number, model?: string }} options @returns {Promise<ToolRun>} */
 async function speechflow(files, { workers, model = tinyModel }) {
   const out = join(work, "out-speechflow");
   rmSync(out, { recursive: true, force: true });
@@ -181,6 +205,7 @@ async function speechflow(files, { workers, model = tinyModel }) {
     cli, "transcribe", "--from-list", listFile, "-o", out, "-m", model, "--language", "en", "--beam-size", "1",
     "--no-temperature-fallback", "--workers", String(workers), "--threads", String(THREADS / workers), "--formats", "txt", "--json",
   ]);
+  /** @type {Record<string, any>[]} */
   const events = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
   const chunks = events.filter((e) => e.type === "chunk-done");
   const engineMs = chunks.reduce((n, e) => n + e.elapsedMs, 0);
@@ -202,14 +227,25 @@ async function speechflow(files, { workers, model = tinyModel }) {
   };
 }
 
+/** @param {string} label @param {() => Promise<ToolRun>} fn @returns {Promise<Row>} */
 async function repeat(label, fn) {
+  /** @type {ToolRun[]} */
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await fn());
   const pick = runs.find((r) => r.wallMs === median(runs.map((x) => x.wallMs)));
+  if (!pick) throw new Error(`${label}: no run`);
   log(`${label}: ${(pick.wallMs / 1000).toFixed(2)} s (median of ${RUNS})`);
   return { ...pick, runsMs: runs.map((r) => Math.round(r.wallMs)) };
 }
 
+/**
+ * @type {{
+ *   date: string, quick: boolean, machine: { cpus: number, model: string | undefined }, node: string, threads: number, engineBuild: string,
+ *   corpora: Record<string, { files: number, audioSeconds: number, rows: Record<string, Row>, speedupVsBestWhisperCpp: number }>,
+ *   growth: Record<string, ToolRun & { audioSeconds: number }>,
+ *   engine?: EngineFigures,
+ * }}
+ */
 const results = {
   date: new Date().toISOString(),
   quick: QUICK,
@@ -224,6 +260,7 @@ const results = {
     }
   })(),
   corpora: {},
+  growth: {},
 };
 
 for (const [name, files] of Object.entries(corpus)) {
@@ -243,7 +280,6 @@ for (const [name, files] of Object.entries(corpus)) {
 }
 
 // growth with length and with the number of files (speechflow, 2 workers)
-results.growth = {};
 const hourAudio = seconds([hourFile]);
 results.growth["10-minute file"] = { audioSeconds: 600, ...(await speechflow([tenMinFile], { workers: 2 })) };
 results.growth["1-hour file"] = { audioSeconds: hourAudio, ...(await speechflow([hourFile], { workers: 2 })) };
@@ -255,6 +291,7 @@ for (const n of [1, 10, 50]) {
 for (const [k, v] of Object.entries(results.growth)) log(`${k}: ${(v.wallMs / 1000).toFixed(2)} s, peak RSS ${(v.peakRssBytes / 1e6).toFixed(0)} MB`);
 
 // the engine build: installed addon vs smart-whisper's default build (slow to compile: --portable)
+/** @param {string} addonDir @param {string} file @returns {number[]} */
 function timeAddon(addonDir, file) {
   const script = `
     const { Whisper } = require(${JSON.stringify(addonDir)});
@@ -277,9 +314,11 @@ function timeAddon(addonDir, file) {
     })();`;
   return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
 }
-const sixty = concat([corpus.dense[0]], join(work, "corpus", "sixty.wav"), 60);
+const sixty = concat([/** @type {string} */ (corpus.dense[0])], join(work, "corpus", "sixty.wav"), 60);
 const installed = timeAddon(swDir, sixty);
-results.engine = { audioSeconds: 60, installed: { build: results.engineBuild, medianMs: median(installed), runsMs: installed } };
+/** @type {EngineFigures} */
+const engine = { audioSeconds: 60, installed: { build: results.engineBuild, medianMs: median(installed), runsMs: installed } };
+results.engine = engine;
 if (args.has("--portable")) {
   const portableDir = join(work, "smart-whisper-portable");
   if (!existsSync(join(portableDir, "build", "Release", "smart-whisper.node"))) {
@@ -293,10 +332,10 @@ if (args.has("--portable")) {
     execFileSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${process.env.npm_config_nodedir ?? "/usr"}`], { cwd: portableDir, stdio: "ignore", env });
   }
   const portable = timeAddon(portableDir, sixty);
-  results.engine.portable = { medianMs: median(portable), runsMs: portable };
-  results.engine.speedup = median(portable) / median(installed);
+  engine.portable = { medianMs: median(portable), runsMs: portable };
+  engine.speedup = median(portable) / median(installed);
 }
-log(`engine, 60 s: ${results.engineBuild} ${median(installed).toFixed(0)} ms${results.engine.portable ? `, portable ${results.engine.portable.medianMs.toFixed(0)} ms` : ""}`);
+log(`engine, 60 s: ${results.engineBuild} ${median(installed).toFixed(0)} ms${engine.portable ? `, portable ${engine.portable.medianMs.toFixed(0)} ms` : ""}`);
 
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 const resultPath = join(root, "bench", "results", `${results.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`);

@@ -20,8 +20,10 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
+/** @param {string} msg */
 const log = (msg) => process.stderr.write(`speechflow engine: ${msg}\n`);
 
+/** @type {string} */
 let swDir;
 try {
   swDir = dirname(require.resolve("smart-whisper/package.json"));
@@ -60,6 +62,7 @@ function nodeGypPath() {
   return candidates.find((c) => existsSync(c));
 }
 
+/** @param {string} cmd @param {string[]} args @param {Record<string, string>} env @param {string} cwd */
 function run(cmd, args, env, cwd) {
   const started = Date.now();
   const result = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 64 << 20 });
@@ -77,6 +80,7 @@ function addonLoads() {
   return probe.status === 0;
 }
 
+/** @param {Record<string, string>} env extra environment for node-gyp */
 function gyp(env) {
   const nodeGyp = nodeGypPath();
   if (!nodeGyp) {
@@ -117,6 +121,7 @@ function cmakeCuda() {
   if (!configured.ok || !run("cmake", ["--build", build, "-j", jobs, "--target", "whisper"], {}, swDir).ok) return false;
   const nodeInclude = join(dirname(process.execPath), "..", "include", "node");
   const napiInclude = dirname(require.resolve("node-addon-api/package.json"));
+  /** @type {string[]} */
   const objects = [];
   for (const name of ["binding", "common", "model", "transcribe"]) {
     const object = join(build, `binding-${name}.o`);
@@ -126,6 +131,7 @@ function cmakeCuda() {
     if (!compiled.ok) return false;
     objects.push(object);
   }
+  /** @param {string[]} p */
   const lib = (...p) => join(build, ...p);
   const cudaRoot = process.env.CUDA_PATH || "/usr/local/cuda";
   mkdirSync(dirname(addonPath), { recursive: true });
@@ -135,6 +141,7 @@ function cmakeCuda() {
   return linked.ok && addonLoads();
 }
 
+/** @param {boolean} cuda */
 function byol(cuda) {
   if (process.platform !== "linux") {
     log("the BYOL build is scripted for Linux only; keeping smart-whisper's own build");
@@ -154,6 +161,7 @@ function byol(cuda) {
   mkdirSync(join(whisperDir, "scripts"), { recursive: true });
   if (!existsSync(join(whisperDir, "scripts", "get-flags.mk"))) writeFileSync(join(whisperDir, "scripts", "get-flags.mk"), "");
   cleanObjects();
+  /** @type {Record<string, string>} */
   const makeEnv = cuda ? { GGML_CUDA: "1" } : {};
   const made = run("make", ["-C", whisperDir, `-j${jobs}`, "libwhisper.a"], makeEnv, swDir);
   if (!made.ok) return false;
@@ -163,6 +171,7 @@ function byol(cuda) {
   return gyp({ BYOL: `${join(whisperDir, "libwhisper.a")} -fopenmp${cudaLibs}` });
 }
 
+/** @param {string} mode @param {string} flags @param {number} ms */
 function record(mode, flags, ms) {
   mkdirSync(dirname(infoPath), { recursive: true });
   writeFileSync(infoPath, JSON.stringify({ ...key, mode, flags, buildMs: ms, builtAt: new Date().toISOString() }, null, 2) + "\n");
@@ -179,7 +188,8 @@ if (existsSync(infoPath) && existsSync(addonPath)) {
 }
 
 const started = Date.now();
-const attempts = {
+/** @type {Record<string, [mode: string, flags: string, build: () => boolean][] | undefined>} */
+const attemptsByMode = {
   native: [
     ["native", "BYOL libwhisper.a, -march=native, OpenMP", () => byol(false)],
     ["march", "node-gyp, -march=native", () => gyp({ CFLAGS: "-O3 -march=native", CXXFLAGS: "-O3 -march=native" })],
@@ -187,7 +197,8 @@ const attempts = {
   march: [["march", "node-gyp, -march=native", () => gyp({ CFLAGS: "-O3 -march=native", CXXFLAGS: "-O3 -march=native" })]],
   cuda: [["cuda", "BYOL libwhisper.a, GGML_CUDA, OpenMP", () => byol(true)]],
   portable: [],
-}[requested];
+};
+const attempts = attemptsByMode[requested];
 if (!attempts) {
   log(`unknown SPEECHFLOW_ENGINE_BUILD=${requested} (native, march, portable, cuda, skip)`);
   process.exit(0);

@@ -39,7 +39,7 @@ node -e "require('$SW'); console.log('addon loads')" || exit 1
 
 mkdir -p /tmp/audio
 python3 bench/gpu/make-audio.py /tmp/audio 20 60
-node -e 'import("./dist/models/write-test-model.js").then((m) => m.writeTestModel("/tmp/tiny.bin", m.TINY_SIZED_MODEL))'
+node -e 'import("./build/test-support/write-test-model.js").then((m) => m.writeTestModel("/tmp/tiny.bin", m.TINY_SIZED_MODEL))'
 export SPEECHFLOW_FFMPEG=$ROOT/bench/gpu/fake-ffmpeg.py
 chmod +x "$SPEECHFLOW_FFMPEG"
 

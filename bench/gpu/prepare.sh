@@ -5,6 +5,7 @@
 #    stand-in cuBLAS paths; the compile and link commands are carried, not the objects
 #  - smart-whisper's binding compiled against those headers (a drop-in for its node-gyp build)
 #  - production node_modules and a Node binary
+#  - dist/ and build/test-support/ (the generated test model's writer) in the checkout, carried with .gpu/
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PREP=/tmp/gpuprep
@@ -48,4 +49,5 @@ cp -a "$ROOT/node_modules" /tmp/gpunm/node_modules
 rm -rf /tmp/gpunm/node_modules/smart-whisper/whisper.cpp /tmp/gpunm/node_modules/smart-whisper/build/Release/obj.target
 tar -C /tmp/gpunm -cJf "$ROOT/.gpu/node_modules.tar.xz" node_modules
 [ -f "$ROOT/.gpu/node.xz" ] || xz -9 -c "$(command -v node)" > "$ROOT/.gpu/node.xz"
+(cd "$ROOT" && npm run --silent build && npm run --silent build:support)
 du -sh "$ROOT"/.gpu/*

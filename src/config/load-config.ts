@@ -43,7 +43,7 @@ function validateLayer(values: Record<string, unknown>, source: string): Partial
   return Object.fromEntries(Object.keys(values).map((k) => [k, data[k]])) as Partial<SpeechflowConfig>;
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const field of CONFIG_FIELDS) {
     const raw = env[field.env];

@@ -30,6 +30,7 @@ const TITLES: Record<string, string> = {
 };
 
 /** A subset of British -> American spellings (Whisper ships ~1,700; these are the common ones). */
+// biome-ignore format: a dense word table reads better than one pair per line
 const SPELLINGS: Record<string, string> = {
   colour: "color", colours: "colors", coloured: "colored", favour: "favor", favourite: "favorite", favourites: "favorites",
   honour: "honor", honours: "honors", honoured: "honored", labour: "labor", neighbour: "neighbor", neighbours: "neighbors",
@@ -89,13 +90,19 @@ type Kind = "none" | "ones" | "teens" | "tens" | "hundred" | "scale";
 type NumberWord = { kind: Exclude<Kind, "none">; value: number; ordinal: boolean };
 
 function numberWord(w: string): NumberWord | undefined {
-  let i = ONES.indexOf(w);
-  if (i >= 0) return { kind: "ones", value: i, ordinal: false };
-  if ((i = ORDINAL_ONES.indexOf(w)) >= 0) return { kind: "ones", value: i, ordinal: true };
-  if ((i = TEENS.indexOf(w)) >= 0) return { kind: "teens", value: 10 + i, ordinal: false };
-  if ((i = ORDINAL_TEENS.indexOf(w)) >= 0) return { kind: "teens", value: 10 + i, ordinal: true };
-  if (w && (i = TENS.indexOf(w)) >= 2) return { kind: "tens", value: i * 10, ordinal: false };
-  if (w && (i = ORDINAL_TENS.indexOf(w)) >= 2) return { kind: "tens", value: i * 10, ordinal: true };
+  const one = ONES.indexOf(w);
+  if (one >= 0) return { kind: "ones", value: one, ordinal: false };
+  const ordinalOne = ORDINAL_ONES.indexOf(w);
+  if (ordinalOne >= 0) return { kind: "ones", value: ordinalOne, ordinal: true };
+  const teen = TEENS.indexOf(w);
+  if (teen >= 0) return { kind: "teens", value: 10 + teen, ordinal: false };
+  const ordinalTeen = ORDINAL_TEENS.indexOf(w);
+  if (ordinalTeen >= 0) return { kind: "teens", value: 10 + ordinalTeen, ordinal: true };
+  // TENS[0] and TENS[1] are empty placeholders
+  const ten = w ? TENS.indexOf(w) : -1;
+  if (ten >= 2) return { kind: "tens", value: ten * 10, ordinal: false };
+  const ordinalTen = w ? ORDINAL_TENS.indexOf(w) : -1;
+  if (ordinalTen >= 2) return { kind: "tens", value: ordinalTen * 10, ordinal: true };
   if (w === "hundred" || w === "hundredth") return { kind: "hundred", value: 100, ordinal: w === "hundredth" };
   if (w in SCALES) return { kind: "scale", value: SCALES[w]!, ordinal: false };
   if (w.endsWith("th") && w.slice(0, -2) in SCALES) return { kind: "scale", value: SCALES[w.slice(0, -2)]!, ordinal: true };
@@ -166,7 +173,7 @@ function normalizeNumbers(words: string[]): string[] {
 
 export function normalizeEnglish(text: string): string {
   let s = text.toLowerCase();
-  s = s.replace(/[<\[][^>\]]*[>\]]/g, " "); // [noise], <unk>, <s>
+  s = s.replace(/[<[][^>\]]*[>\]]/g, " "); // [noise], <unk>, <s>
   s = s.replace(/\([^)]*\)/g, " "); // (laughs)
   s = s.replace(/[’‘`]/g, "'");
   s = s.normalize("NFKD").replace(/\p{M}/gu, "");
@@ -176,6 +183,7 @@ export function normalizeEnglish(text: string): string {
   s = s.replace(/(\d)%/g, "$1 percent").replace(/%/g, " percent ");
   // keep letters, digits, apostrophes inside words and decimal points inside numbers
   s = s.replace(/(\d)\.(\d)/g, "$1\u0000$2");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is the placeholder for decimal points set just above
   s = s.replace(/[^\p{L}\p{N}'\u0000\s]/gu, " ").replace(/\u0000/g, ".");
   s = s.replace(/(^|\s)'+|'+(?=\s|$)/g, "$1");
   const words = s

@@ -35,11 +35,11 @@ export interface EvalScores {
   files: ScoredUtterance[];
 }
 
-export const tokenize = (text: string): string[] => text.split(/\s+/).filter((w) => w.length > 0);
+const tokenize = (text: string): string[] => text.split(/\s+/).filter((w) => w.length > 0);
 
 const errors = (c: ErrorCounts) => c.substitutions + c.deletions + c.insertions;
 /** an empty reference scores 0 when the hypothesis is empty too, else 1 per inserted word */
-export const errorRate = (c: ErrorCounts) => errors(c) / Math.max(c.ref, 1);
+const errorRate = (c: ErrorCounts) => errors(c) / Math.max(c.ref, 1);
 
 function count(ref: string[], hyp: string[]): ErrorCounts {
   const a = alignTokens(ref, hyp);

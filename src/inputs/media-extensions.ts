@@ -1,9 +1,11 @@
 /** Extensions ffmpeg reads that carry audio; compared lower-case, without the dot. */
-export const AUDIO_EXTENSIONS = [
+// biome-ignore format: a dense list reads better than one extension per line
+const AUDIO_EXTENSIONS = [
   "mp3", "m4a", "m4b", "aac", "wav", "wave", "flac", "ogg", "oga", "opus", "wma", "amr", "aiff", "aif", "aifc",
   "caf", "ac3", "eac3", "mka", "mp2", "mpga", "au", "snd", "alac", "ape", "wv", "spx", "3ga",
 ] as const;
-export const VIDEO_EXTENSIONS = [
+// biome-ignore format: a dense list reads better than one extension per line
+const VIDEO_EXTENSIONS = [
   "mp4", "m4v", "mkv", "mov", "avi", "webm", "wmv", "flv", "3gp", "3g2", "mpg", "mpeg", "ts", "mts", "m2ts", "vob", "ogv", "asf",
 ] as const;
 

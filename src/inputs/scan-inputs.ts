@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Dirent, Stats } from "node:fs";
 import { readdir, stat, realpath, readFile } from "node:fs/promises";
 import { resolve, basename, join, sep } from "node:path";
 import picomatch from "picomatch";
@@ -42,7 +43,7 @@ const GLOB_CHARS = /[*?[\]{}]/;
 const toPosix = (p: string) => p.split(sep).join("/");
 
 /** Parses a --from-list file: one path per line, blank lines and `#` comments ignored. */
-export function parseListFile(text: string): string[] {
+function parseListFile(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())
@@ -77,7 +78,7 @@ async function walk(
     }
     if (visited.has(real) || skipDirs.has(real)) return;
     visited.add(real);
-    let entries;
+    let entries: { entry: Dirent<Buffer>; name: string }[];
     try {
       entries = (await readdir(dir, { withFileTypes: true, encoding: "buffer" })).map((e) => ({ entry: e, name: e.name.toString("utf8") }));
     } catch (error) {
@@ -128,7 +129,7 @@ const LONGEST_SUFFIX = ".summary.json";
  * would exceed 255 bytes is shortened (at a character boundary) and given a short hash of the
  * full name, so two long names never end up the same.
  */
-export function fitOutputStem(stem: string): string {
+function fitOutputStem(stem: string): string {
   const slash = stem.lastIndexOf("/");
   const dir = stem.slice(0, slash + 1);
   const base = stem.slice(slash + 1);
@@ -189,7 +190,7 @@ export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "co
       continue;
     }
     const abs = resolve(request.cwd, input);
-    let info;
+    let info: Stats | undefined;
     try {
       info = await stat(abs);
     } catch {

@@ -30,7 +30,7 @@ function isExecutable(path: string): boolean {
   }
 }
 
-export function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+function findOnPath(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const exts = process.platform === "win32" ? (env.PATHEXT ?? ".EXE").split(";") : [""];
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (!dir) continue;

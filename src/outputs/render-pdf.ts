@@ -165,7 +165,7 @@ export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments:
   const chapters = summary.chapters;
   if (chapters.length) {
     heading(doc, "Contents");
-    chapters.forEach((c, k) => doc.fillColor(ACCENT).text(`${clock(c.startMs)}   ${c.title}`, { goTo: `chapter-${k}`, underline: false }));
+    for (const [k, c] of chapters.entries()) doc.fillColor(ACCENT).text(`${clock(c.startMs)}   ${c.title}`, { goTo: `chapter-${k}`, underline: false });
     doc.fillColor("black");
   }
 

@@ -5,7 +5,9 @@ import { formatDuration } from "./run-stats.js";
 type RunEnd = Extract<SpeechflowEvent, { type: "run-end" }>;
 
 /** A name with a newline or an escape sequence in it must not break the one-line rule or the terminal. */
-export const printable = (name: string) => name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+export const printable = (name: string) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 
 /** The line every human-facing reporter prints for an event worth noticing, or undefined. */
 export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string | undefined {

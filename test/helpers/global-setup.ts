@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { MICRO_MODEL, writeTestModel } from "../../src/models/write-test-model.js";
+import { MICRO_MODEL, writeTestModel } from "../support/write-test-model.js";
 import { MICRO_MODEL_PATH } from "./paths.js";
 
 /** Generates the micro test model once per test run (about 7 MB, well under a second). */

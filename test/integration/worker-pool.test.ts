@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WorkerPool } from "../../src/engine/worker-pool.js";
 import type { SpeechflowEvent } from "../../src/core/events.js";
 import type { EngineParams } from "../../src/engine/worker-protocol.js";
-import { FIXED_TEXT_TOKEN, testTokenText } from "../../src/models/write-test-model.js";
+import { FIXED_TEXT_TOKEN, testTokenText } from "../support/write-test-model.js";
 import { speak } from "../helpers/media.js";
 import { ARTIFACTS, MICRO_MODEL_PATH } from "../helpers/paths.js";
 

@@ -11,7 +11,10 @@ function pcm(parts: [("speech" | "silence" | "dip"), number][]): { samples: Floa
   const speech: boolean[] = new Array(total).fill(false);
   let at = 0;
   let seed = 7;
-  const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.0002;
+  const noise = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return (seed / 2 ** 31 - 0.5) * 0.0002;
+  };
   for (const [kind, seconds] of parts) {
     const n = Math.round(seconds * SR);
     for (let i = 0; i < n; i++) {

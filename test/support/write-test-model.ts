@@ -23,6 +23,7 @@ export interface TestModelSpec {
 }
 
 export const MICRO_MODEL: TestModelSpec = { nState: 64, nHead: 2, nAudioLayer: 1, nTextLayer: 1, decoder: "fixed" };
+/** @public used by bench/run.mjs and bench/gpu/gpu-check.sh through the compiled copy (bench/test-model.mjs) */
 export const TINY_SIZED_MODEL: TestModelSpec = { nState: 384, nHead: 6, nAudioLayer: 4, nTextLayer: 4, decoder: "fixed" };
 
 const N_VOCAB = 51865; // multilingual layout, so language detection runs as with real models
@@ -53,7 +54,7 @@ function toHalf(value: number): number {
   f32[0] = value;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
-  let exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
   let mant = x & 0x7fffff;
   if (exp <= 0) {
     if (exp < -10) return sign;
@@ -120,7 +121,7 @@ class ModelWriter {
 
 type Init = (index: number) => number;
 
-/** Writes the model to `path` (atomically: temp file + rename). Returns the file size in bytes. */
+/** Writes the model to `path` (atomically: temp file + rename). */
 export function writeTestModel(path: string, spec: TestModelSpec): void {
   const rand = mulberry32(spec.seed ?? 1234);
   const gauss = (scale: number): Init => () => (rand() + rand() + rand() - 1.5) * 2 * scale;
