@@ -20,7 +20,7 @@ export interface CleanResult {
   remaining: number;
 }
 
-export const isInside = (dir: string, path: string) => {
+const isInside = (dir: string, path: string) => {
   const rel = relative(dir, path);
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 };

@@ -17,7 +17,7 @@ export interface EvalCommandResult extends EvalResult {
   aboveMaxWer: boolean;
 }
 
-export function parseMaxWer(value: string | undefined): number | undefined {
+function parseMaxWer(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const rate = Number(value);
   if (value.trim() === "" || Number.isNaN(rate) || rate < 0) throw new SpeechflowError("USAGE", `--max-wer expects a rate such as 0.15, not "${value}"`);

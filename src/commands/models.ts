@@ -26,7 +26,7 @@ export interface PullOptions {
 }
 
 /** Which catalogue entry to download; a name outside the catalogue needs its SHA-1. */
-export function pullEntry(name: string, sha1: string | undefined): { name: string; sha1: string; sizeMiB: number } {
+function pullEntry(name: string, sha1: string | undefined): { name: string; sha1: string; sizeMiB: number } {
   const entry = MODEL_CATALOG.get(name) ?? (sha1 ? { name, sha1: sha1.toLowerCase(), sizeMiB: 0 } : undefined);
   if (!entry) throw new SpeechflowError("USAGE", `unknown model "${name}" (see speechflow models list); pass --sha1 to download another file from the mirror`);
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new SpeechflowError("USAGE", `model name "${name}" may only use letters, digits, ".", "_" and "-"`);

@@ -22,7 +22,7 @@ export interface DoctorReport {
 }
 
 /** What `scripts/build-engine.mjs` recorded about the installed whisper.cpp build. */
-export function engineBuildInfo(): { mode: string; flags?: string; addon: string } | undefined {
+function engineBuildInfo(): { mode: string; flags?: string; addon: string } | undefined {
   try {
     const require = createRequire(import.meta.url);
     const dir = dirname(require.resolve("smart-whisper/package.json"));

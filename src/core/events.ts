@@ -117,5 +117,5 @@ export const eventSchema = z.discriminatedUnion("type", [
 ]);
 
 export type SpeechflowEvent = z.infer<typeof eventSchema>;
-export type EventType = SpeechflowEvent["type"];
+type EventType = SpeechflowEvent["type"];
 export type Emit = (event: SpeechflowEvent) => void;

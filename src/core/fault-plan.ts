@@ -16,8 +16,6 @@ export interface FaultPlan {
   dbFullAfter?: number;
 }
 
-export const NO_FAULTS: FaultPlan = {};
-
 export function parseFaultPlan(env: NodeJS.ProcessEnv): FaultPlan {
   const plan: FaultPlan = {};
   const num = (name: string) => (env[name] !== undefined && env[name] !== "" ? Number(env[name]) : undefined);

@@ -40,7 +40,7 @@ export function threadsPerJob(configured: number, slots: number, cores = availab
 }
 
 /** GPU indices as nvidia-smi lists them; empty when there is no nvidia-smi or no GPU. */
-export function detectGpus(): number[] {
+function detectGpus(): number[] {
   try {
     const out = execFileSync("nvidia-smi", ["--query-gpu=index", "--format=csv,noheader"], { encoding: "utf8", timeout: 10000, stdio: ["ignore", "pipe", "ignore"] });
     return out.split("\n").map((l) => l.trim()).filter((l) => /^\d+$/.test(l)).map(Number);

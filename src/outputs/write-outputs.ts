@@ -49,7 +49,7 @@ function injectedWriteFault(): void {
  * Writes `content` beside nothing: a temp file in `tmpDir` (same filesystem), fsync, rename.
  * A reader, or a kill at any moment, sees the old file or the new one, never half of one.
  */
-export function replaceFileAtomic(tmpDir: string, target: string, content: string | Uint8Array): void {
+function replaceFileAtomic(tmpDir: string, target: string, content: string | Uint8Array): void {
   injectedWriteFault();
   mkdirSync(tmpDir, { recursive: true });
   mkdirSync(dirname(target), { recursive: true });

@@ -27,7 +27,7 @@ export interface SummaryTotals {
 type StoredSummary = SummaryRecord & { key?: string };
 
 /** `MODEL@BASE_URL[#KEY_ENV]` -> endpoint parts */
-export function parseFallback(spec: string, defaultKeyEnv: string): { model: string; baseURL: string; apiKeyEnv: string } {
+function parseFallback(spec: string, defaultKeyEnv: string): { model: string; baseURL: string; apiKeyEnv: string } {
   const at = spec.indexOf("@");
   const rest = spec.slice(at + 1);
   const hash = rest.lastIndexOf("#");

@@ -32,11 +32,6 @@ const hostOf = (url: string) => {
   }
 };
 
-/** Whether remote transcription is in play at all: nothing is ever uploaded otherwise. */
-export function remoteWanted(config: Pick<SpeechflowConfig, "engine" | "remoteFallback">): boolean {
-  return config.engine === "remote" || config.remoteFallback;
-}
-
 /** Merges preset and config, and checks what can be checked before the first request. */
 export function resolveRemoteSettings(config: SpeechflowConfig, env: NodeJS.ProcessEnv): RemoteSettings {
   const preset: Partial<RemotePreset> = config.remotePreset ? REMOTE_PRESETS[config.remotePreset] : {};

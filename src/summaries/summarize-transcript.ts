@@ -41,10 +41,10 @@ const OVERHEAD_TOKENS = 700;
 const OUTPUT_TOKENS = 1200;
 
 /** About 3 characters per token: conservative for English (about 4), not far off for others. */
-export const estimateTokens = (text: string) => Math.ceil(text.length / 3);
+const estimateTokens = (text: string) => Math.ceil(text.length / 3);
 
 
-export const transcriptLines = (segments: Segment[]) => segments.map((s) => `[${clock(s.start)}] ${s.text.trim()}`);
+const transcriptLines = (segments: Segment[]) => segments.map((s) => `[${clock(s.start)}] ${s.text.trim()}`);
 
 const LENGTH_RULE: Record<SummaryLength, string> = {
   short: "2-3 sentences",
@@ -114,7 +114,7 @@ async function callValidated(messages: ChatMessage[], options: SummarizeOptions,
 }
 
 /** Splits transcript lines into windows of at most `budget` tokens, in time order. */
-export function windows(lines: string[], budget: number): string[][] {
+function windows(lines: string[], budget: number): string[][] {
   const out: string[][] = [];
   let current: string[] = [];
   let size = 0;

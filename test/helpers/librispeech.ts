@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ffmpeg } from "./media.js";
 
 /** Debian's pocketsphinx-testdata: five LibriVox utterances (Sense and Sensibility) with transcripts. */
-export const LIBRIVOX_DIR = "/usr/share/pocketsphinx/test/data/librivox";
+const LIBRIVOX_DIR = "/usr/share/pocketsphinx/test/data/librivox";
 
 export interface LibriTree {
   root: string;

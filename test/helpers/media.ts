@@ -38,7 +38,3 @@ export function decodedSeconds(file: string): number {
   });
   return raw.length / 4 / 16000;
 }
-
-export function readJson<T = unknown>(path: string): T {
-  return JSON.parse(readFileSync(path, "utf8")) as T;
-}

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 /** NIST sclite from Debian's sctk package (.ci/run installs it): the reference WER scorer. */
-export const SCLITE = "/usr/lib/sctk/bin/sclite";
+const SCLITE = "/usr/lib/sctk/bin/sclite";
 
 export function requireSclite(): void {
   if (!existsSync(SCLITE)) throw new Error(`${SCLITE} is missing: apt-get install sctk (CI installs it)`);
