@@ -21,11 +21,31 @@ const run = (label) => {
   const started = process.hrtime.bigint();
   const r = spawnSync(
     process.execPath,
-    [join(root, "bin", "speechflow.js"), "transcribe", input, "-o", out, "-m", model, "--no-temperature-fallback", "--formats", "txt,json", "--workers", "2", "--threads", "1", "--json"],
+    [
+      join(root, "bin", "speechflow.js"),
+      "transcribe",
+      input,
+      "-o",
+      out,
+      "-m",
+      model,
+      "--no-temperature-fallback",
+      "--formats",
+      "txt,json",
+      "--workers",
+      "2",
+      "--threads",
+      "1",
+      "--json",
+    ],
     { encoding: "utf8", maxBuffer: 1 << 28 },
   );
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const end = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "run-end");
+  const end = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .find((e) => e.type === "run-end");
   if (r.status !== 0 || !end) throw new Error(`${label}: exit ${r.status}\n${r.stderr}`);
   log(`${label}: ${(ms / 1000).toFixed(2)} s (done ${end.done}, unchanged ${end.skipped}, failed ${end.failed})`);
   return { label, wallMs: Math.round(ms), done: end.done, skipped: end.skipped, failed: end.failed };
@@ -35,11 +55,14 @@ const results = [];
 results.push(run(`first run, ${N} files`));
 for (let k = 0; k < 3; k++) results.push(run(`re-run, nothing changed (${k + 1})`));
 const changed = Math.max(1, Math.round(N / 100));
-for (let i = 0; i < changed; i++) writeFileSync(fileOf(i * 97 % N), variant(i * 97 % N, 1));
+for (let i = 0; i < changed; i++) writeFileSync(fileOf((i * 97) % N), variant((i * 97) % N, 1));
 results.push(run(`re-run, ${changed} changed`));
 for (let i = 0; i < changed; i++) writeFileSync(join(input, "d00", `new${i}.wav`), variant(N + i));
 results.push(run(`re-run, ${changed} new`));
-const dbBytes = ["", "-wal"].map((s) => join(out, ".speechflow", `state.sqlite${s}`)).filter(existsSync).reduce((n, p) => n + readFileSync(p).length, 0);
+const dbBytes = ["", "-wal"]
+  .map((s) => join(out, ".speechflow", `state.sqlite${s}`))
+  .filter(existsSync)
+  .reduce((n, p) => n + readFileSync(p).length, 0);
 
 const date = new Date().toISOString().slice(0, 10);
 const file = join(root, "bench", "results", `incremental-${date}.json`);

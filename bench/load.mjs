@@ -33,7 +33,27 @@ const childrenOf = (pid) => {
 };
 
 const started = Date.now();
-const child = spawn(process.execPath, [join(root, "bin", "speechflow.js"), "transcribe", input, "-o", out, "-m", model, "--no-temperature-fallback", "--formats", "txt,json", "--workers", "2", "--threads", "1", "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+const child = spawn(
+  process.execPath,
+  [
+    join(root, "bin", "speechflow.js"),
+    "transcribe",
+    input,
+    "-o",
+    out,
+    "-m",
+    model,
+    "--no-temperature-fallback",
+    "--formats",
+    "txt,json",
+    "--workers",
+    "2",
+    "--threads",
+    "1",
+    "--json",
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
 /** @type {{ t: number, files: number, mainRss: number, treeRss: number }[]} */
 const samples = [];
 let engineMs = 0;
@@ -62,7 +82,10 @@ const wallMs = Date.now() - started;
 if (code !== 0 || !end) throw new Error(`exit ${code}`);
 const last = samples.at(-1);
 if (!last) throw new Error("no memory samples were taken");
-const dbBytes = ["", "-wal"].map((s) => join(out, ".speechflow", `state.sqlite${s}`)).filter(existsSync).reduce((n, p) => n + statSync(p).size, 0);
+const dbBytes = ["", "-wal"]
+  .map((s) => join(out, ".speechflow", `state.sqlite${s}`))
+  .filter(existsSync)
+  .reduce((n, p) => n + statSync(p).size, 0);
 // memory growth: main-process RSS at 25% of the files vs at the end
 /** @param {number} fraction */
 const at = (fraction) => samples.find((s) => s.files >= N * fraction) ?? last;
@@ -87,5 +110,7 @@ const result = {
 };
 /** @param {number} b */
 const mb = (b) => (b / 1048576).toFixed(0);
-log(`${N} files in ${(wallMs / 1000).toFixed(0)} s; done ${end.done}, failed ${end.failed}; DB ${(dbBytes / 1048576).toFixed(1)} MiB; main RSS ${mb(result.mainRssAt25)} MiB at 25%, ${mb(result.mainRssAt50)} at 50%, ${mb(result.mainRssAtEnd)} at the end (peak ${mb(result.mainRssPeak)}); tree peak ${mb(result.treeRssPeak)} MiB; ${result.perFileOverheadMs} ms per file outside the engine`);
+log(
+  `${N} files in ${(wallMs / 1000).toFixed(0)} s; done ${end.done}, failed ${end.failed}; DB ${(dbBytes / 1048576).toFixed(1)} MiB; main RSS ${mb(result.mainRssAt25)} MiB at 25%, ${mb(result.mainRssAt50)} at 50%, ${mb(result.mainRssAtEnd)} at the end (peak ${mb(result.mainRssPeak)}); tree peak ${mb(result.treeRssPeak)} MiB; ${result.perFileOverheadMs} ms per file outside the engine`,
+);
 writeFileSync(join(root, "bench", "results", `load-${result.date}.json`), JSON.stringify(result, null, 2) + "\n");

@@ -25,15 +25,59 @@ if (process.argv[2] === "--child") {
     "Η συνάντηση ξεκινά στις δέκα και θα συζητήσουμε το σχέδιο κυκλοφορίας σήμερα.",
   ];
   const n = Math.round((hours * 3600) / 4);
-  const segments = Array.from({ length: n }, (_, i) => ({ id: i, start: i * 4000, end: i * 4000 + 3500, text: /** @type {string} */ (texts[i % texts.length]) }));
-  const chapters = Array.from({ length: Math.max(1, Math.round(hours * 6)) }, (_, k) => ({ title: `Chapter ${k + 1}`, startMs: Math.round((k * hours * 3600000) / Math.max(1, Math.round(hours * 6))) }));
+  const segments = Array.from({ length: n }, (_, i) => ({
+    id: i,
+    start: i * 4000,
+    end: i * 4000 + 3500,
+    text: /** @type {string} */ (texts[i % texts.length]),
+  }));
+  const chapters = Array.from({ length: Math.max(1, Math.round(hours * 6)) }, (_, k) => ({
+    title: `Chapter ${k + 1}`,
+    startMs: Math.round((k * hours * 3600000) / Math.max(1, Math.round(hours * 6))),
+  }));
   /** @type {import("../src/summaries/summary-schema.js").SummaryRecord} */
-  const summary = { title: `${hours} h meeting`, summary: texts.join(" "), keyPoints: texts, actionItems: [{ text: "Follow up", owner: "Ana" }], chapters, language: "en", kind: "llm", model: "bench", endpoint: null, length: "medium", promptVersion: 1, usage: { calls: 0, promptTokens: 0, completionTokens: 0 }, createdAt: new Date().toISOString() };
+  const summary = {
+    title: `${hours} h meeting`,
+    summary: texts.join(" "),
+    keyPoints: texts,
+    actionItems: [{ text: "Follow up", owner: "Ana" }],
+    chapters,
+    language: "en",
+    kind: "llm",
+    model: "bench",
+    endpoint: null,
+    length: "medium",
+    promptVersion: 1,
+    usage: { calls: 0, promptTokens: 0, completionTokens: 0 },
+    createdAt: new Date().toISOString(),
+  };
   const target = join(work, `report-${hours}h.pdf`);
   const started = process.hrtime.bigint();
-  await writePdfAtomic(target, join(work, "tmp"), (doc) => drawTranscriptReport(doc, summary, segments, { source: `${hours}h.wav`, durationMs: hours * 3600000, model: "bench", language: "en", date: "2026-11-26" }), { title: summary.title, subject: "bench" }, resolvePdfFonts(""));
+  await writePdfAtomic(
+    target,
+    join(work, "tmp"),
+    (doc) =>
+      drawTranscriptReport(doc, summary, segments, {
+        source: `${hours}h.wav`,
+        durationMs: hours * 3600000,
+        model: "bench",
+        language: "en",
+        date: "2026-11-26",
+      }),
+    { title: summary.title, subject: "bench" },
+    resolvePdfFonts(""),
+  );
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  process.stdout.write(JSON.stringify({ hours, segments: n, wallMs: Math.round(ms), maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), bytes: statSync(target).size, target }) + "\n");
+  process.stdout.write(
+    JSON.stringify({
+      hours,
+      segments: n,
+      wallMs: Math.round(ms),
+      maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      bytes: statSync(target).size,
+      target,
+    }) + "\n",
+  );
   process.exit(0);
 }
 
@@ -47,7 +91,9 @@ for (const hours of [0.5, 3, 9]) {
   row.pages = Number(pages[1]);
   delete row.target;
   results.push(row);
-  process.stderr.write(`bench:pdf: ${hours} h: ${row.pages} pages, ${(row.bytes / 1048576).toFixed(1)} MiB in ${(row.wallMs / 1000).toFixed(1)} s, peak RSS ${row.maxRssMiB} MiB\n`);
+  process.stderr.write(
+    `bench:pdf: ${hours} h: ${row.pages} pages, ${(row.bytes / 1048576).toFixed(1)} MiB in ${(row.wallMs / 1000).toFixed(1)} s, peak RSS ${row.maxRssMiB} MiB\n`,
+  );
 }
 const date = new Date().toISOString().slice(0, 10);
 const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];

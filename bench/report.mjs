@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // Writes docs/BENCHMARKS.md from a bench/results/<date>.json (the newest when none is given).
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench", "results");
-const newestRun = readdirSync(resultsDir).filter((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f)).sort().pop();
+const newestRun = readdirSync(resultsDir)
+  .filter((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f))
+  .sort()
+  .pop();
 const file = process.argv[2] ?? (newestRun && join(resultsDir, newestRun));
 if (!file) throw new Error("no bench/results/<date>.json yet: run npm run bench");
 const r = JSON.parse(readFileSync(file, "utf8"));
@@ -36,14 +39,20 @@ const lines = [
 ];
 
 for (const [name, c] of Object.entries(r.corpora)) {
-  lines.push(`## ${name === "meetings" ? "Meeting-style speech (espeak-ng sentences with pauses, about a third silence)" : "Dense speech (LibriVox recordings from pocketsphinx-testdata, back to back)"}`);
+  lines.push(
+    `## ${name === "meetings" ? "Meeting-style speech (espeak-ng sentences with pauses, about a third silence)" : "Dense speech (LibriVox recordings from pocketsphinx-testdata, back to back)"}`,
+  );
   lines.push("");
-  lines.push(`${c.files} files, ${(c.audioSeconds / 60).toFixed(1)} min of audio. **speechflow (best) is ${c.speedupVsBestWhisperCpp.toFixed(2)}× whisper.cpp (best)** (>1 = faster).`);
+  lines.push(
+    `${c.files} files, ${(c.audioSeconds / 60).toFixed(1)} min of audio. **speechflow (best) is ${c.speedupVsBestWhisperCpp.toFixed(2)}× whisper.cpp (best)** (>1 = faster).`,
+  );
   lines.push("");
   lines.push("| tool | wall (s) | runs (ms) | x-realtime | windows | peak RSS (MB) | outside the engine |");
   lines.push("| --- | ---: | --- | ---: | ---: | ---: | ---: |");
   for (const [tool, row] of Object.entries(c.rows)) {
-    lines.push(`| ${tool} | ${s(row.wallMs)} | ${row.runsMs.join(", ")} | ${row.xRealtime.toFixed(1)} | ${row.windows} | ${mb(row.peakRssBytes)} | ${pct(row.outsideEngineShare)} |`);
+    lines.push(
+      `| ${tool} | ${s(row.wallMs)} | ${row.runsMs.join(", ")} | ${row.xRealtime.toFixed(1)} | ${row.windows} | ${mb(row.peakRssBytes)} | ${pct(row.outsideEngineShare)} |`,
+    );
   }
   lines.push("");
 }
@@ -53,7 +62,9 @@ lines.push("");
 lines.push("| input | audio (s) | wall (s) | x-realtime | chunks | peak RSS (MB) | outside the engine |");
 lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const [k, v] of Object.entries(r.growth)) {
-  lines.push(`| ${k} | ${v.audioSeconds.toFixed(0)} | ${s(v.wallMs)} | ${((v.audioSeconds * 1000) / v.wallMs).toFixed(1)} | ${v.chunks ?? v.windows} | ${mb(v.peakRssBytes)} | ${pct(v.outsideEngineShare)} |`);
+  lines.push(
+    `| ${k} | ${v.audioSeconds.toFixed(0)} | ${s(v.wallMs)} | ${((v.audioSeconds * 1000) / v.wallMs).toFixed(1)} | ${v.chunks ?? v.windows} | ${mb(v.peakRssBytes)} | ${pct(v.outsideEngineShare)} |`,
+  );
 }
 lines.push("");
 lines.push("## Engine build");
@@ -64,7 +75,9 @@ lines.push("| build | ms | x-realtime |");
 lines.push("| --- | ---: | ---: |");
 lines.push(`| ${r.engine.installed.build} (installed) | ${r.engine.installed.medianMs.toFixed(0)} | ${(60000 / r.engine.installed.medianMs).toFixed(1)} |`);
 if (r.engine.portable) {
-  lines.push(`| smart-whisper default (node-gyp, no SIMD flags) | ${r.engine.portable.medianMs.toFixed(0)} | ${(60000 / r.engine.portable.medianMs).toFixed(1)} |`);
+  lines.push(
+    `| smart-whisper default (node-gyp, no SIMD flags) | ${r.engine.portable.medianMs.toFixed(0)} | ${(60000 / r.engine.portable.medianMs).toFixed(1)} |`,
+  );
   lines.push("");
   lines.push(`The native build is ${r.engine.speedup.toFixed(1)}× faster.`);
 }
@@ -76,16 +89,26 @@ const wcppRss = meet.rows["whisper.cpp -t 2"].peakRssBytes;
 const hour = r.growth["1-hour file"];
 const budget = 2 * wcppRss + 300e6;
 const outside = Object.entries(r.corpora).flatMap(([name, c]) =>
-  Object.entries(c.rows).filter(([t]) => t.startsWith("speechflow")).map(([t, row]) => `${name} / ${t}: ${pct(row.outsideEngineShare)}`),
+  Object.entries(c.rows)
+    .filter(([t]) => t.startsWith("speechflow"))
+    .map(([t, row]) => `${name} / ${t}: ${pct(row.outsideEngineShare)}`),
 );
 lines.push("## Targets");
 lines.push("");
 lines.push("| target | measured | verdict |");
 lines.push("| --- | --- | --- |");
-lines.push(`| meeting-style speech ≥ 1.3× whisper.cpp's best | ${meet.speedupVsBestWhisperCpp.toFixed(2)}× | ${meet.speedupVsBestWhisperCpp >= 1.3 ? "met" : "missed"} |`);
-lines.push(`| dense speech ≥ 1.0× whisper.cpp's best | ${dense.speedupVsBestWhisperCpp.toFixed(2)}× | ${dense.speedupVsBestWhisperCpp >= 1 ? "met" : "missed"} |`);
-lines.push(`| work outside the engine < 5% of wall time | ${outside.join("; ")} | ${Object.values(r.corpora).every((c) => Object.entries(c.rows).every(([t, row]) => !t.startsWith("speechflow") || row.outsideEngineShare < 0.05)) ? "met" : "missed on some rows"} |`);
-lines.push(`| peak RSS ≤ workers' model memory + 300 MB (2 workers; one whisper.cpp process = ${mb(wcppRss)} MB, so ${mb(budget)} MB) | 1-hour file: ${mb(hour.peakRssBytes)} MB | ${hour.peakRssBytes <= budget ? "met" : "missed"} |`);
+lines.push(
+  `| meeting-style speech ≥ 1.3× whisper.cpp's best | ${meet.speedupVsBestWhisperCpp.toFixed(2)}× | ${meet.speedupVsBestWhisperCpp >= 1.3 ? "met" : "missed"} |`,
+);
+lines.push(
+  `| dense speech ≥ 1.0× whisper.cpp's best | ${dense.speedupVsBestWhisperCpp.toFixed(2)}× | ${dense.speedupVsBestWhisperCpp >= 1 ? "met" : "missed"} |`,
+);
+lines.push(
+  `| work outside the engine < 5% of wall time | ${outside.join("; ")} | ${Object.values(r.corpora).every((c) => Object.entries(c.rows).every(([t, row]) => !t.startsWith("speechflow") || row.outsideEngineShare < 0.05)) ? "met" : "missed on some rows"} |`,
+);
+lines.push(
+  `| peak RSS ≤ workers' model memory + 300 MB (2 workers; one whisper.cpp process = ${mb(wcppRss)} MB, so ${mb(budget)} MB) | 1-hour file: ${mb(hour.peakRssBytes)} MB | ${hour.peakRssBytes <= budget ? "met" : "missed"} |`,
+);
 if (r.tenHours) {
   const t = r.tenHours;
   const tenBudget = 2 * t.whisperCppSingleProcessRssBytes + 300e6;
@@ -105,14 +128,19 @@ if (r.tenHours) lines.push(`10-hour figures: ${r.tenHours.method}.`);
 lines.push("");
 /** @param {string} prefix */
 const newest = (prefix) => {
-  const f = readdirSync(resultsDir).filter((n) => n.startsWith(prefix) && n.endsWith(".json")).sort().pop();
+  const f = readdirSync(resultsDir)
+    .filter((n) => n.startsWith(prefix) && n.endsWith(".json"))
+    .sort()
+    .pop();
   return f ? JSON.parse(readFileSync(join(resultsDir, f), "utf8")) : undefined;
 };
 const incr = newest("incremental-");
 if (incr) {
   lines.push(`## Nightly re-runs (\`npm run bench:incremental\`, ${incr.date})`);
   lines.push("");
-  lines.push(`${incr.files} short files (real espeak-ng speech, each with its own bytes), micro model, 2 workers, ${incr.cpu}. State database after all runs: ${(incr.dbBytes / 1048576).toFixed(1)} MiB.`);
+  lines.push(
+    `${incr.files} short files (real espeak-ng speech, each with its own bytes), micro model, 2 workers, ${incr.cpu}. State database after all runs: ${(incr.dbBytes / 1048576).toFixed(1)} MiB.`,
+  );
   lines.push("");
   lines.push("| run | wall time | transcribed | unchanged |");
   lines.push("| --- | ---: | ---: | ---: |");
@@ -129,7 +157,10 @@ if (pdf) {
   lines.push("");
   lines.push("| transcript | segments | pages | file | wall time | peak RSS |");
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: |");
-  for (const row of pdf.results) lines.push(`| ${row.hours} h | ${row.segments} | ${row.pages} | ${(row.bytes / 1048576).toFixed(2)} MiB | ${(row.wallMs / 1000).toFixed(1)} s | ${row.maxRssMiB} MiB |`);
+  for (const row of pdf.results)
+    lines.push(
+      `| ${row.hours} h | ${row.segments} | ${row.pages} | ${(row.bytes / 1048576).toFixed(2)} MiB | ${(row.wallMs / 1000).toFixed(1)} s | ${row.maxRssMiB} MiB |`,
+    );
   lines.push("");
   lines.push("Memory stays nearly flat with length: pages are flushed to disk as the next one begins (pdfkit without bufferPages).");
   lines.push("");
@@ -138,7 +169,9 @@ lines.push("## GPU");
 lines.push("");
 const gpu = newest("gpu-");
 if (gpu) {
-  lines.push(`${gpu.date}, ${gpu.machine}. Engine: ${gpu.engine}. Corpus: ${gpu.corpus}; ${gpu.model}; ${gpu.settings}. One run each (the machine is lent for minutes).`);
+  lines.push(
+    `${gpu.date}, ${gpu.machine}. Engine: ${gpu.engine}. Corpus: ${gpu.corpus}; ${gpu.model}; ${gpu.settings}. One run each (the machine is lent for minutes).`,
+  );
   lines.push("");
   lines.push("| tool | configuration | wall time | x-realtime |");
   lines.push("| --- | --- | ---: | ---: |");

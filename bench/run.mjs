@@ -15,11 +15,11 @@
 // (-nf / --no-temperature-fallback), no text context between windows (-mc 0 / speechflow's chunks
 // are independent), language fixed to en.
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 import { loadTestModelWriter } from "./test-model.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -43,7 +43,9 @@ if (!existsSync(microModel)) writeTestModel(microModel, MICRO_MODEL);
 // ---------------------------------------------------------------- corpus
 /** @param {string[]} a */
 const ff = (a) => execFileSync("ffmpeg", ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", ...a]);
-const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8").trim().split("\n");
+const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8")
+  .trim()
+  .split("\n");
 const clipDir = join(work, "clips");
 mkdirSync(clipDir, { recursive: true });
 /** @param {number} i */
@@ -95,7 +97,10 @@ function meeting(out, seconds, seed) {
 const librivoxDir = "/usr/share/pocketsphinx/test/data/librivox";
 /** @param {string} out @param {number} seconds @param {number} offset */
 function dense(out, seconds, offset) {
-  const clips = readdirSync(librivoxDir).filter((f) => f.endsWith(".wav")).sort().map((f) => join(librivoxDir, f));
+  const clips = readdirSync(librivoxDir)
+    .filter((f) => f.endsWith(".wav"))
+    .sort()
+    .map((f) => join(librivoxDir, f));
   /** @type {string[]} */
   const parts = [];
   for (let i = 0; i < Math.ceil(seconds / 5) + 5; i++) parts.push(/** @type {string} */ (clips[(i + offset) % clips.length]));
@@ -104,7 +109,9 @@ function dense(out, seconds, offset) {
 
 const corpus = {
   // lengths spread evenly over 30-90 s (20 min in all): silence can only save whole windows
-  meetings: Array.from({ length: 20 }, (_, i) => meeting(join(work, "corpus", "meetings", `meeting-${String(i).padStart(2, "0")}.wav`), QUICK ? 20 : 30 + ((i * 37) % 61), i + 1)),
+  meetings: Array.from({ length: 20 }, (_, i) =>
+    meeting(join(work, "corpus", "meetings", `meeting-${String(i).padStart(2, "0")}.wav`), QUICK ? 20 : 30 + ((i * 37) % 61), i + 1),
+  ),
   dense: Array.from({ length: 4 }, (_, i) => dense(join(work, "corpus", "dense", `librivox-${i}.wav`), QUICK ? 20 : 60, i)),
 };
 const hourFile = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 300 : 3600, 99);
@@ -184,7 +191,24 @@ async function whisperCpp(files, { processors }) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const threads = THREADS / processors;
-  const r = await measured(wcpp, ["-m", tinyModel, "-t", String(threads), "-p", String(processors), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-np", "-otxt", ...files.flatMap((f) => ["-f", f])]);
+  const r = await measured(wcpp, [
+    "-m",
+    tinyModel,
+    "-t",
+    String(threads),
+    "-p",
+    String(processors),
+    "-l",
+    "en",
+    "-bs",
+    "1",
+    "-nf",
+    "-mc",
+    "0",
+    "-np",
+    "-otxt",
+    ...files.flatMap((f) => ["-f", f]),
+  ]);
   // -otxt writes <input>.txt next to each input: count the fixed word per window, then clean up
   let windows = 0;
   for (const f of files) {
@@ -202,18 +226,41 @@ async function speechflow(files, { workers, model = tinyModel }) {
   const listFile = join(work, "inputs.txt");
   writeFileSync(listFile, files.join("\n") + "\n");
   const r = await measured(process.execPath, [
-    cli, "transcribe", "--from-list", listFile, "-o", out, "-m", model, "--language", "en", "--beam-size", "1",
-    "--no-temperature-fallback", "--workers", String(workers), "--threads", String(THREADS / workers), "--formats", "txt", "--json",
+    cli,
+    "transcribe",
+    "--from-list",
+    listFile,
+    "-o",
+    out,
+    "-m",
+    model,
+    "--language",
+    "en",
+    "--beam-size",
+    "1",
+    "--no-temperature-fallback",
+    "--workers",
+    String(workers),
+    "--threads",
+    String(THREADS / workers),
+    "--formats",
+    "txt",
+    "--json",
   ]);
   /** @type {Record<string, any>[]} */
-  const events = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const events = r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const chunks = events.filter((e) => e.type === "chunk-done");
   const engineMs = chunks.reduce((n, e) => n + e.elapsedMs, 0);
   const end = events.find((e) => e.type === "run-end");
   if (!end || end.failed > 0) throw new Error(`speechflow run failed: ${JSON.stringify(end)}`);
   let windows = 0;
   for (const line of readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith(".txt"))) {
-    windows += readFileSync(join(out, String(line)), "utf8").split("\n").filter((l) => l.trim() === FIXED_WORD).length;
+    windows += readFileSync(join(out, String(line)), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() === FIXED_WORD).length;
   }
   return {
     wallMs: r.wallMs,

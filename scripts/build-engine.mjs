@@ -14,7 +14,7 @@
 //   cuda              BYOL libwhisper.a built with GGML_CUDA=1 (needs nvcc and the CUDA libraries)
 //   skip              do nothing
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
@@ -48,7 +48,10 @@ const jobs = String(Math.max(1, availableParallelism()));
 const modelCc = join(swDir, "src", "binding", "model.cc");
 if (existsSync(modelCc)) {
   const source = readFileSync(modelCc, "utf8");
-  const fixed = source.replace(/whisper_context_params params;\n(\s*)params\.use_gpu/, "whisper_context_params params = whisper_context_default_params();\n$1params.use_gpu");
+  const fixed = source.replace(
+    /whisper_context_params params;\n(\s*)params\.use_gpu/,
+    "whisper_context_params params = whisper_context_default_params();\n$1params.use_gpu",
+  );
   if (fixed !== source) writeFileSync(modelCc, fixed);
 }
 const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 1 };
@@ -113,8 +116,22 @@ function cmakeCuda() {
   const archs = process.env.CUDA_ARCHITECTURES || "native";
   const configured = run(
     "cmake",
-    ["-S", whisperDir, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_POSITION_INDEPENDENT_CODE=ON", "-DGGML_CUDA=ON",
-      `-DCMAKE_CUDA_ARCHITECTURES=${archs}`, "-DGGML_NATIVE=ON", "-DWHISPER_BUILD_TESTS=OFF", "-DWHISPER_BUILD_EXAMPLES=OFF", "-DWHISPER_SDL2=OFF", "-DWHISPER_CURL=OFF"],
+    [
+      "-S",
+      whisperDir,
+      "-B",
+      build,
+      "-DCMAKE_BUILD_TYPE=Release",
+      "-DBUILD_SHARED_LIBS=OFF",
+      "-DCMAKE_POSITION_INDEPENDENT_CODE=ON",
+      "-DGGML_CUDA=ON",
+      `-DCMAKE_CUDA_ARCHITECTURES=${archs}`,
+      "-DGGML_NATIVE=ON",
+      "-DWHISPER_BUILD_TESTS=OFF",
+      "-DWHISPER_BUILD_EXAMPLES=OFF",
+      "-DWHISPER_SDL2=OFF",
+      "-DWHISPER_CURL=OFF",
+    ],
     {},
     swDir,
   );
@@ -125,9 +142,28 @@ function cmakeCuda() {
   const objects = [];
   for (const name of ["binding", "common", "model", "transcribe"]) {
     const object = join(build, `binding-${name}.o`);
-    const compiled = run("g++", ["-c", "-fPIC", "-O3", "-std=gnu++17", "-pthread", "-DNODE_GYP_MODULE_NAME=smart-whisper", "-DBUILDING_NODE_EXTENSION",
-      "-Dsuppress_non_speech_tokens=suppress_nst", `-I${nodeInclude}`, `-I${napiInclude}`, `-I${join(whisperDir, "include")}`, `-I${join(whisperDir, "ggml", "include")}`,
-      join(swDir, "src", "binding", `${name}.cc`), "-o", object], {}, swDir);
+    const compiled = run(
+      "g++",
+      [
+        "-c",
+        "-fPIC",
+        "-O3",
+        "-std=gnu++17",
+        "-pthread",
+        "-DNODE_GYP_MODULE_NAME=smart-whisper",
+        "-DBUILDING_NODE_EXTENSION",
+        "-Dsuppress_non_speech_tokens=suppress_nst",
+        `-I${nodeInclude}`,
+        `-I${napiInclude}`,
+        `-I${join(whisperDir, "include")}`,
+        `-I${join(whisperDir, "ggml", "include")}`,
+        join(swDir, "src", "binding", `${name}.cc`),
+        "-o",
+        object,
+      ],
+      {},
+      swDir,
+    );
     if (!compiled.ok) return false;
     objects.push(object);
   }
@@ -135,9 +171,35 @@ function cmakeCuda() {
   const lib = (...p) => join(build, ...p);
   const cudaRoot = process.env.CUDA_PATH || "/usr/local/cuda";
   mkdirSync(dirname(addonPath), { recursive: true });
-  const linked = run("g++", ["-shared", "-pthread", "-o", addonPath, ...objects, "-Wl,--start-group", lib("src", "libwhisper.a"), lib("ggml", "src", "libggml.a"),
-    lib("ggml", "src", "libggml-cpu.a"), lib("ggml", "src", "ggml-cuda", "libggml-cuda.a"), lib("ggml", "src", "libggml-base.a"), "-Wl,--end-group", "-fopenmp",
-    `-L${cudaRoot}/lib64`, `-L${cudaRoot}/targets/x86_64-linux/lib`, `-L${cudaRoot}/lib64/stubs`, "-lcudart", "-lcublas", "-lcublasLt", "-lcuda", "-ldl", "-lrt"], {}, swDir);
+  const linked = run(
+    "g++",
+    [
+      "-shared",
+      "-pthread",
+      "-o",
+      addonPath,
+      ...objects,
+      "-Wl,--start-group",
+      lib("src", "libwhisper.a"),
+      lib("ggml", "src", "libggml.a"),
+      lib("ggml", "src", "libggml-cpu.a"),
+      lib("ggml", "src", "ggml-cuda", "libggml-cuda.a"),
+      lib("ggml", "src", "libggml-base.a"),
+      "-Wl,--end-group",
+      "-fopenmp",
+      `-L${cudaRoot}/lib64`,
+      `-L${cudaRoot}/targets/x86_64-linux/lib`,
+      `-L${cudaRoot}/lib64/stubs`,
+      "-lcudart",
+      "-lcublas",
+      "-lcublasLt",
+      "-lcuda",
+      "-ldl",
+      "-lrt",
+    ],
+    {},
+    swDir,
+  );
   return linked.ok && addonLoads();
 }
 

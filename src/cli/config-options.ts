@@ -35,7 +35,10 @@ function addConfigOptions(command: Command): void {
       command.addOption(new Option(`--no-${field.flag.slice(2)}`, `Turn off ${field.flag}`).hideHelp());
     } else if (field.key === "include" || field.key === "exclude") {
       command.addOption(
-        new Option(`${flags} <glob>`, `${field.description} (repeatable)`).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+        new Option(`${flags} <glob>`, `${field.description} (repeatable)`).argParser((value: string, previous: string[] | undefined) => [
+          ...(previous ?? []),
+          value,
+        ]),
       );
     } else {
       const placeholder = field.kind === "number" ? "<n>" : field.kind === "array" ? "<list>" : "<value>";

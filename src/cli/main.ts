@@ -43,7 +43,9 @@ async function commandContext(io: CliIo, options: StateFlags): Promise<CommandCo
 function registerTranscribe(program: Command, io: CliIo): void {
   const command = program
     .command("transcribe")
-    .description("Transcribe files, folders (recursively), globs, http(s) URLs and --from-list entries into txt/srt/vtt/json; --summarize and --pdf add summaries and PDF reports")
+    .description(
+      "Transcribe files, folders (recursively), globs, http(s) URLs and --from-list entries into txt/srt/vtt/json; --summarize and --pdf add summaries and PDF reports",
+    )
     .argument("[inputs...]", "files, directories, globs or http(s) URLs")
     .option("--from-list <file>", "read inputs from a file, one per line ('-' = stdin)")
     .addHelpText("after", EXAMPLES);
@@ -103,7 +105,10 @@ function registerStateCommands(program: Command, io: CliIo): void {
       process.stdout.write(options.json ? json(summary) : statusText(summary));
     },
   );
-  addStateOptions(program.command("clean").description("Forget files that no longer exist (their state, and with --outputs their transcripts)"), "state to clean")
+  addStateOptions(
+    program.command("clean").description("Forget files that no longer exist (their state, and with --outputs their transcripts)"),
+    "state to clean",
+  )
     .option("--outputs", "also delete the transcripts written for those files")
     .option("--dry-run", "only list what would be removed")
     .action(async (options: StateFlags & { outputs?: boolean; dryRun?: boolean }) => {
@@ -145,7 +150,10 @@ function registerModels(program: Command, io: CliIo): void {
       const bar = pullProgressBar(name, process.stderr);
       try {
         const retryDelayMs = seamsFromEnv(io.env).retryBaseDelayMs;
-        const result = await modelsPullCommand({ name, sha1: options.sha1, signal: controller.signal, retryDelayMs, onProgress: (p) => bar.onProgress(p) }, context);
+        const result = await modelsPullCommand(
+          { name, sha1: options.sha1, signal: controller.signal, retryDelayMs, onProgress: (p) => bar.onProgress(p) },
+          context,
+        );
         bar.stop();
         process.stdout.write(pulledModelText(result));
       } finally {

@@ -59,7 +59,14 @@ export async function withRunSession<T>(
   try {
     // a missing model is downloaded when a person is watching (a terminal), never from cron
     const allowModelDownload = process.stderr.isTTY === true && config.reporter !== "json";
-    const ctx: RunContext = { config, emit: (e) => reporter.onEvent(e), signal: controller.signal, cwd: base.cwd, env: base.env, seams: seamsFromEnv(base.env) };
+    const ctx: RunContext = {
+      config,
+      emit: (e) => reporter.onEvent(e),
+      signal: controller.signal,
+      cwd: base.cwd,
+      env: base.env,
+      seams: seamsFromEnv(base.env),
+    };
     const result = await run(ctx, allowModelDownload);
     return { result, signal: signalName };
   } finally {

@@ -1,5 +1,5 @@
+import { type DoctorReport, doctorReport } from "../core/doctor-report.js";
 import { resolvePaths } from "../core/paths.js";
-import { doctorReport, type DoctorReport } from "../core/doctor-report.js";
 import type { CommandContext } from "./command-context.js";
 
 export interface DoctorResult extends DoctorReport {

@@ -1,6 +1,6 @@
 import type { RunContext } from "../core/run-context.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
-import { runEval, type EvalResult } from "../pipeline/run-eval.js";
+import { type EvalResult, runEval } from "../pipeline/run-eval.js";
 
 export interface EvalOptions {
   dataset: string;
@@ -27,7 +27,10 @@ function parseMaxWer(value: string | undefined): number | undefined {
 /** `speechflow eval`: transcribe a dataset resumably, then score WER/CER against its references. */
 export async function evalCommand(options: EvalOptions, ctx: RunContext): Promise<EvalCommandResult> {
   const maxWer = parseMaxWer(options.maxWer);
-  const result = await runEval({ dataset: options.dataset, normalize: options.normalize, trn: options.trn, allowModelDownload: options.allowModelDownload }, ctx);
+  const result = await runEval(
+    { dataset: options.dataset, normalize: options.normalize, trn: options.trn, allowModelDownload: options.allowModelDownload },
+    ctx,
+  );
   const aboveMaxWer = maxWer !== undefined && result.scores !== undefined && result.scores.wer > maxWer;
   return { ...result, maxWer, aboveMaxWer };
 }

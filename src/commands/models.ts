@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { MODEL_CATALOG } from "../models/model-catalog.js";
-import { addModel, listModels, managedModelsDir, removeModel, type ModelListing } from "../models/model-store.js";
+import { addModel, listModels, type ModelListing, managedModelsDir, removeModel } from "../models/model-store.js";
 import { pullModel } from "../models/pull-model.js";
 import { resolveModel } from "../models/resolve-model.js";
 import type { CommandContext } from "./command-context.js";

@@ -2,7 +2,7 @@ import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
 import { isUrl } from "../inputs/download-url.js";
 import type { MediaInput } from "../inputs/scan-inputs.js";
-import { runTranscribe, type RunSummary } from "../pipeline/run-transcribe.js";
+import { type RunSummary, runTranscribe } from "../pipeline/run-transcribe.js";
 import { StateStore } from "../store/state-store.js";
 
 export type RetryResult = { retried: false; dbPath: string } | { retried: true; run: RunSummary };
@@ -10,7 +10,9 @@ export type RetryResult = { retried: false; dbPath: string } | { retried: true; 
 function failedInputs(dbPath: string): MediaInput[] {
   const store = StateStore.open(dbPath);
   try {
-    return store.files.withStatus("failed").map((f) => ({ path: f.path, relPath: f.relPath, outputStem: f.outputStem, ...(isUrl(f.path) ? { url: f.path } : {}) }));
+    return store.files
+      .withStatus("failed")
+      .map((f) => ({ path: f.path, relPath: f.relPath, outputStem: f.outputStem, ...(isUrl(f.path) ? { url: f.path } : {}) }));
   } finally {
     store.close();
   }

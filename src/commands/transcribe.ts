@@ -1,7 +1,7 @@
 import type { RunContext } from "../core/run-context.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { readListFile } from "../inputs/scan-inputs.js";
-import { runTranscribe, type RunSummary } from "../pipeline/run-transcribe.js";
+import { type RunSummary, runTranscribe } from "../pipeline/run-transcribe.js";
 
 export interface TranscribeOptions {
   /** files, folders, globs and URLs */

@@ -1,4 +1,4 @@
-import { configSchema, type ConfigKey } from "./config-schema.js";
+import { type ConfigKey, configSchema } from "./config-schema.js";
 
 export type FieldKind = "string" | "number" | "boolean" | "array" | "enum";
 

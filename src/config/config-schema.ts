@@ -13,9 +13,7 @@ import { REMOTE_PRESET_NAMES } from "../remote/remote-presets.js";
 export const FORMATS = ["txt", "srt", "vtt", "json"] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 
-const deviceSpec = z
-  .string()
-  .regex(/^(cpu|cuda:\d+(,cuda:\d+)*)$/, "expected \"cpu\" or a list like \"cuda:0,cuda:1\"");
+const deviceSpec = z.string().regex(/^(cpu|cuda:\d+(,cuda:\d+)*)$/, 'expected "cpu" or a list like "cuda:0,cuda:1"');
 
 export const configSchema = z
   .object({
@@ -32,7 +30,7 @@ export const configSchema = z
       .describe("Transcript formats to write (comma-separated: txt,srt,vtt,json)"),
     language: z
       .string()
-      .regex(/^(auto|[a-z]{2,3})$/, "expected \"auto\" or a language code such as \"en\"")
+      .regex(/^(auto|[a-z]{2,3})$/, 'expected "auto" or a language code such as "en"')
       .default("auto")
       .describe("Spoken language code, or auto to detect it per chunk"),
     translate: z.boolean().default(false).describe("Translate the speech to English instead of transcribing it"),
@@ -45,22 +43,11 @@ export const configSchema = z
     wordTimestamps: z.boolean().default(false).describe("Record per-word timings (adds words to the json output)"),
     maxLineWidth: z.number().int().min(10).max(200).default(42).describe("Maximum characters per subtitle line in srt/vtt"),
     workers: z.number().int().min(1).max(64).default(1).describe("Worker processes, each holding one copy of the model"),
-    threads: z
-      .number()
-      .int()
-      .min(0)
-      .max(256)
-      .default(0)
-      .describe("Threads per transcription; 0 = CPU cores divided among the workers' slots"),
+    threads: z.number().int().min(0).max(256).default(0).describe("Threads per transcription; 0 = CPU cores divided among the workers' slots"),
     jobsPerWorker: z.number().int().min(1).max(16).default(1).describe("Chunks one worker transcribes at the same time"),
     device: deviceSpec.default("cpu").describe("Where workers run: cpu, or cuda:0,cuda:1 for one worker per GPU (needs a CUDA engine build)"),
     maxChunkSeconds: z.number().min(5).max(30).default(30).describe("Longest chunk of audio handed to whisper (whisper's window is 30 s)"),
-    skipSilenceSeconds: z
-      .number()
-      .min(0.3)
-      .max(60)
-      .default(1.5)
-      .describe("Silences at least this long are not transcribed (no hallucinated text for them)"),
+    skipSilenceSeconds: z.number().min(0.3).max(60).default(1.5).describe("Silences at least this long are not transcribed (no hallucinated text for them)"),
     silenceThresholdDb: z
       .number()
       .min(-100)
@@ -82,7 +69,13 @@ export const configSchema = z
       .max(3600)
       .default(30)
       .describe("URL inputs: seconds to wait for a server's response headers, and for each next piece of data"),
-    downloadAttempts: z.number().int().min(1).max(10).default(3).describe("URL inputs: attempts per download (5xx, resets and timeouts are retried with backoff)"),
+    downloadAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(3)
+      .describe("URL inputs: attempts per download (5xx, resets and timeouts are retried with backoff)"),
     maxDownloadMiB: z.number().min(1).default(4096).describe("URL inputs: refuse downloads larger than this many MiB"),
     notifyUrl: z
       .string()
@@ -93,7 +86,10 @@ export const configSchema = z
       .boolean()
       .default(false)
       .describe("Write <name>.summary.md and .summary.json: by a language model at llmBaseUrl, else an offline extractive summary"),
-    summaryLength: z.enum(["short", "medium", "long"]).default("medium").describe("Summary length: short (2-3 sentences), medium (a paragraph), long (several paragraphs)"),
+    summaryLength: z
+      .enum(["short", "medium", "long"])
+      .default("medium")
+      .describe("Summary length: short (2-3 sentences), medium (a paragraph), long (several paragraphs)"),
     summaryLanguage: z.string().default("").describe("Language to write summaries in (e.g. English, de); empty = the transcript's language"),
     llmBaseUrl: z
       .string()
@@ -110,10 +106,22 @@ export const configSchema = z
       .array(z.string().regex(/^[^@\s]+@https?:\/\/\S+$/, "expected MODEL@BASE_URL, optionally MODEL@BASE_URL#KEY_ENV"))
       .default([])
       .describe("Further MODEL@BASE_URL[#KEY_ENV] endpoints tried in order when the primary fails"),
-    llmContextTokens: z.number().int().min(2048).max(2000000).default(8192).describe("Context window of the model; longer transcripts are summarised map-reduce by time window"),
+    llmContextTokens: z
+      .number()
+      .int()
+      .min(2048)
+      .max(2000000)
+      .default(8192)
+      .describe("Context window of the model; longer transcripts are summarised map-reduce by time window"),
     llmConcurrency: z.number().int().min(1).max(64).default(2).describe("Most LLM requests in flight at once"),
     llmTimeoutSeconds: z.number().min(1).max(3600).default(120).describe("Seconds to wait for one LLM response"),
-    llmMaxRetries: z.number().int().min(0).max(10).default(3).describe("Retries per LLM request on 429, 5xx, timeouts and connection errors (exponential backoff, Retry-After honoured)"),
+    llmMaxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe("Retries per LLM request on 429, 5xx, timeouts and connection errors (exponential backoff, Retry-After honoured)"),
     pdf: z.boolean().default(false).describe("Write <name>.pdf: title block, summary, key points, action items, contents, timestamped transcript"),
     pdfFont: z.string().default("").describe("TrueType/OpenType font for PDFs; empty = bundled DejaVu Sans (Latin, Greek, Cyrillic); set one for CJK"),
     report: z.boolean().default(false).describe("Write <output>/report.pdf listing every file of the run with duration, status and summary"),
@@ -124,7 +132,9 @@ export const configSchema = z
     remoteFallback: z
       .boolean()
       .default(false)
-      .describe("Transcribe locally; send a chunk that fails locally after its attempts (or, with remoteWhenSlowerThan, the rest of a slow run) to the remote API"),
+      .describe(
+        "Transcribe locally; send a chunk that fails locally after its attempts (or, with remoteWhenSlowerThan, the rest of a slow run) to the remote API",
+      ),
     remoteWhenSlowerThan: z
       .number()
       .min(0)

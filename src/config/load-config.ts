@@ -1,8 +1,8 @@
 import { cosmiconfig } from "cosmiconfig";
 import type { z } from "zod";
-import { configSchema, type SpeechflowConfig } from "./config-schema.js";
-import { CONFIG_FIELDS, coerceFieldValue } from "./config-fields.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
+import { CONFIG_FIELDS, coerceFieldValue } from "./config-fields.js";
+import { configSchema, type SpeechflowConfig } from "./config-schema.js";
 
 export interface LoadConfigOptions {
   cwd: string;

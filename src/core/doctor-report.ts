@@ -1,10 +1,10 @@
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
+import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
 import { modelSearchDirs } from "../models/resolve-model.js";
-import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { TOOL_VERSION } from "./tool-version.js";
 
 export interface DoctorCheck {

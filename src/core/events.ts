@@ -36,9 +36,19 @@ export const eventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("model-download-done"), name: z.string(), path: z.string(), bytes: z.number(), resumed: z.boolean() }),
   z.object({ type: z.literal("download-start"), file: z.string().describe("the URL (credentials removed)"), totalBytes: z.number().nullable() }),
   z.object({ type: z.literal("download-progress"), file: z.string(), receivedBytes: z.number(), totalBytes: z.number().nullable() }),
-  z.object({ type: z.literal("download-done"), file: z.string(), bytes: z.number(), cached: z.boolean().describe("true when the earlier download was still valid") }),
+  z.object({
+    type: z.literal("download-done"),
+    file: z.string(),
+    bytes: z.number(),
+    cached: z.boolean().describe("true when the earlier download was still valid"),
+  }),
   z.object({ type: z.literal("engine-ready"), workers: z.number().int(), loadMs: z.number(), device: z.string() }),
-  z.object({ type: z.literal("file-start"), file: z.string(), relPath: z.string(), resumedChunks: z.number().int().describe("chunks already done in an earlier run") }),
+  z.object({
+    type: z.literal("file-start"),
+    file: z.string(),
+    relPath: z.string(),
+    resumedChunks: z.number().int().describe("chunks already done in an earlier run"),
+  }),
   z.object({ type: z.literal("file-duration"), file: z.string(), durationMs: z.number() }),
   z.object({ type: z.literal("file-skipped"), file: z.string(), reason: z.literal("unchanged") }),
   z.object({ type: z.literal("chunk-done"), file: z.string(), index: z.number().int(), audioMs: z.number(), elapsedMs: z.number() }),
@@ -117,5 +127,4 @@ export const eventSchema = z.discriminatedUnion("type", [
 ]);
 
 export type SpeechflowEvent = z.infer<typeof eventSchema>;
-type EventType = SpeechflowEvent["type"];
 export type Emit = (event: SpeechflowEvent) => void;

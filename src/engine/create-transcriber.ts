@@ -1,6 +1,6 @@
 import type { RunContext } from "../core/run-context.js";
-import { RemoteTranscriber } from "../remote/remote-transcriber.js";
 import { resolveRemoteSettings } from "../remote/remote-settings.js";
+import { RemoteTranscriber } from "../remote/remote-transcriber.js";
 import type { ChunkTranscriber } from "./chunk-transcriber.js";
 import { FallbackTranscriber } from "./fallback-transcriber.js";
 import { LocalWorkerTranscriber } from "./local-worker-transcriber.js";
@@ -36,5 +36,9 @@ export function createTranscriber(engine: { modelPath: string; ffmpegPath: strin
   if (config.engine === "remote") return remoteEngine(engine.ffmpegPath, ctx);
   const local = localEngine(engine.modelPath, ctx);
   if (!config.remoteFallback) return local;
-  return new FallbackTranscriber(local, remoteEngine(engine.ffmpegPath, ctx), { maxAttempts: config.maxAttempts, whenSlowerThan: config.remoteWhenSlowerThan, emit: ctx.emit });
+  return new FallbackTranscriber(local, remoteEngine(engine.ffmpegPath, ctx), {
+    maxAttempts: config.maxAttempts,
+    whenSlowerThan: config.remoteWhenSlowerThan,
+    emit: ctx.emit,
+  });
 }

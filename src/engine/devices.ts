@@ -42,8 +42,16 @@ export function threadsPerJob(configured: number, slots: number, cores = availab
 /** GPU indices as nvidia-smi lists them; empty when there is no nvidia-smi or no GPU. */
 function detectGpus(): number[] {
   try {
-    const out = execFileSync("nvidia-smi", ["--query-gpu=index", "--format=csv,noheader"], { encoding: "utf8", timeout: 10000, stdio: ["ignore", "pipe", "ignore"] });
-    return out.split("\n").map((l) => l.trim()).filter((l) => /^\d+$/.test(l)).map(Number);
+    const out = execFileSync("nvidia-smi", ["--query-gpu=index", "--format=csv,noheader"], {
+      encoding: "utf8",
+      timeout: 10000,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number);
   } catch {
     return [];
   }

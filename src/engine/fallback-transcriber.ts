@@ -64,7 +64,8 @@ export class FallbackTranscriber implements ChunkTranscriber {
       } catch (raw) {
         lastError = toSpeechflowError(raw);
         if (signal?.aborted || !lastError.retryable) break;
-        if (attempt < this.options.maxAttempts) this.options.emit({ type: "warning", message: `${job.label}: local attempt ${attempt} failed (${lastError.message}); trying again` });
+        if (attempt < this.options.maxAttempts)
+          this.options.emit({ type: "warning", message: `${job.label}: local attempt ${attempt} failed (${lastError.message}); trying again` });
       }
     }
     if (signal?.aborted || this.remoteOff) throw lastError;
@@ -80,7 +81,10 @@ export class FallbackTranscriber implements ChunkTranscriber {
     if (localTooSlow({ audioMs: this.localAudioMs, chunks: this.localChunks, wallMs }, this.options.whenSlowerThan)) {
       this.allRemote = true;
       const factor = (this.localAudioMs / Math.max(1, wallMs)).toFixed(2);
-      this.options.emit({ type: "warning", message: `local transcription runs at ${factor}x realtime (< ${this.options.whenSlowerThan}x): the remaining chunks go to ${this.remote.capabilities.backend}` });
+      this.options.emit({
+        type: "warning",
+        message: `local transcription runs at ${factor}x realtime (< ${this.options.whenSlowerThan}x): the remaining chunks go to ${this.remote.capabilities.backend}`,
+      });
     }
   }
 

@@ -25,7 +25,14 @@ export class LocalWorkerTranscriber implements ChunkTranscriber {
   constructor(options: LocalEngineOptions) {
     const slots = planWorkers(options.device, options.workers);
     const threads = threadsPerJob(options.threads, slots.length * options.jobsPerWorker);
-    this.pool = new WorkerPool({ modelPath: options.modelPath, slots, jobsPerWorker: options.jobsPerWorker, emit: options.emit, env: options.env, faults: options.faults ?? {} });
+    this.pool = new WorkerPool({
+      modelPath: options.modelPath,
+      slots,
+      jobsPerWorker: options.jobsPerWorker,
+      emit: options.emit,
+      env: options.env,
+      faults: options.faults ?? {},
+    });
     this.capabilities = { backend: "whisper.cpp", devices: this.pool.devices, workers: slots.length, slots: slots.length * options.jobsPerWorker, threads };
   }
 

@@ -6,12 +6,15 @@
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { FaultPlan } from "../core/fault-plan.js";
-import type { ToWorker, FromWorker, EngineParams, RawSegment } from "./worker-protocol.js";
+import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
 
 const require = createRequire(import.meta.url);
 
 interface SmartWhisperModule {
-  Whisper: new (file: string, config: { gpu: boolean; offload: number }) => {
+  Whisper: new (
+    file: string,
+    config: { gpu: boolean; offload: number },
+  ) => {
     load(): Promise<unknown>;
     transcribe(pcm: Float32Array, params: Record<string, unknown>): Promise<{ result: Promise<unknown> }>;
     free(): Promise<void>;

@@ -1,9 +1,9 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import PQueue from "p-queue";
-import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { Emit } from "../core/events.js";
 import type { FaultPlan } from "../core/fault-plan.js";
+import { SpeechflowError } from "../errors/speechflow-error.js";
 import { deviceEnv, deviceLabel, type WorkerSlot } from "./devices.js";
 import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
 
@@ -109,7 +109,10 @@ class WorkerHandle {
   }
 
   lastLogLine(): string {
-    const lines = this.stderrTail.split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = this.stderrTail
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     return lines.filter((l) => /error|failed|invalid|abort/i.test(l)).pop() ?? lines.pop() ?? "";
   }
 

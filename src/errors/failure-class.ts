@@ -1,4 +1,4 @@
-import { SpeechflowError, type ErrorCode } from "./speechflow-error.js";
+import { type ErrorCode, SpeechflowError } from "./speechflow-error.js";
 
 /**
  * Where a failure stops, decided in one place:

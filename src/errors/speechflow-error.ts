@@ -73,9 +73,13 @@ export function toSpeechflowError(error: unknown): SpeechflowError {
   if (typeof sqliteCode === "string" && sqliteCode.startsWith("SQLITE_")) {
     // the state database refuses writes (disk full, read-only, I/O error): nothing more can be saved
     const hint = sqliteCode === "SQLITE_FULL" ? "free some space" : sqliteCode.startsWith("SQLITE_READONLY") ? "make it writable" : "check the disk";
-    return new SpeechflowError("STATE_DB_WRITE_FAILED", `the state database cannot be written (${(error as Error).message}); ${hint} and run again: finished chunks are saved`, {
-      cause: error,
-    });
+    return new SpeechflowError(
+      "STATE_DB_WRITE_FAILED",
+      `the state database cannot be written (${(error as Error).message}); ${hint} and run again: finished chunks are saved`,
+      {
+        cause: error,
+      },
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   return new SpeechflowError("INTERNAL", message, { cause: error });

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { isMediaPath } from "../inputs/media-extensions.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
+import { isMediaPath } from "../inputs/media-extensions.js";
 
 export type DatasetLayout = "librispeech" | "tsv" | "beside" | "jsonl";
 
@@ -149,7 +149,10 @@ export async function loadDataset(path: string, options: { skipDirs?: string[] }
     utterances.push({ id: relPath, audio: file, relPath, reference: readFileSync(ref, "utf8") });
   }
   if (utterances.length === 0 && problems.length === 0) {
-    throw new SpeechflowError("USAGE", `dataset ${path}: no audio with reference texts found (LibriSpeech *.trans.txt, ref.tsv, .txt beside audio, or a .jsonl manifest)`);
+    throw new SpeechflowError(
+      "USAGE",
+      `dataset ${path}: no audio with reference texts found (LibriSpeech *.trans.txt, ref.tsv, .txt beside audio, or a .jsonl manifest)`,
+    );
   }
   return finish({ layout: "beside", root, utterances, problems });
 }

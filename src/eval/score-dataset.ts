@@ -77,7 +77,17 @@ export function scoreDataset(
     const c = count(Array.from(reference), Array.from(hypothesis));
     words = add(words, w);
     chars = add(chars, c);
-    return { id: item.id, audio: item.audio, reference, hypothesis, transcribed: item.hypothesis !== null, words: w, chars: c, wer: errorRate(w), cer: errorRate(c) };
+    return {
+      id: item.id,
+      audio: item.audio,
+      reference,
+      hypothesis,
+      transcribed: item.hypothesis !== null,
+      words: w,
+      chars: c,
+      wer: errorRate(w),
+      cer: errorRate(c),
+    };
   });
   return { normalized: options.normalize, utterances: items.length, missing, wer: errorRate(words), cer: errorRate(chars), words, chars, files };
 }

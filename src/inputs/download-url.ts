@@ -40,7 +40,8 @@ interface CacheMeta {
 const MAX_REDIRECTS = 5;
 
 /** Sites whose pages hold the media: always handed to yt-dlp. */
-const PAGE_HOSTS = /(^|\.)(youtube\.com|youtu\.be|vimeo\.com|soundcloud\.com|dailymotion\.com|twitch\.tv|twitter\.com|x\.com|tiktok\.com|facebook\.com|instagram\.com|bilibili\.com|archive\.org\/details)$/i;
+const PAGE_HOSTS =
+  /(^|\.)(youtube\.com|youtu\.be|vimeo\.com|soundcloud\.com|dailymotion\.com|twitch\.tv|twitter\.com|x\.com|tiktok\.com|facebook\.com|instagram\.com|bilibili\.com|archive\.org\/details)$/i;
 
 export const isUrl = (input: string) => /^https?:\/\//i.test(input);
 
@@ -71,7 +72,12 @@ export function urlOutputName(raw: string): { host: string; name: string } {
 
 /** Text where media was expected: an error page, a login page, a JSON error. */
 function looksLikeText(head: Buffer): string | undefined {
-  const s = head.subarray(0, 256).toString("latin1").replace(/^\uFEFF|^\xEF\xBB\xBF/, "").trimStart().toLowerCase();
+  const s = head
+    .subarray(0, 256)
+    .toString("latin1")
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, "")
+    .trimStart()
+    .toLowerCase();
   if (s.startsWith("<!doctype html") || s.startsWith("<html") || s.startsWith("<head") || s.startsWith("<body")) return "an HTML page";
   if (s.startsWith("<?xml")) return "an XML document";
   if (s.startsWith("{") || s.startsWith("[")) return "JSON";
@@ -128,7 +134,11 @@ export async function downloadUrl(url: string, options: DownloadOptions): Promis
       signal: options.signal,
       classify: (error) => (error instanceof RetryableDownloadError ? { retry: true, delayMs: error.retryAfterMs } : { retry: false }),
       onRetry: ({ attempt, delayMs, error }) =>
-        options.emit({ type: "warning", file: shown, message: `${(error as Error).message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${options.attempts})` }),
+        options.emit({
+          type: "warning",
+          file: shown,
+          message: `${(error as Error).message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${options.attempts})`,
+        }),
     });
   } catch (error) {
     if (options.signal.aborted && error === options.signal.reason) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
@@ -255,9 +265,15 @@ async function checkResponse(response: Response, current: string, attempt: Attem
     options.emit({ type: "download-done", file: shown, bytes, cached: true });
     return { path, bytes, cached: true };
   }
-  if (response.status === 429 || response.status >= 500) throw await refuse(new RetryableDownloadError(`HTTP ${response.status}`, parseRetryAfter(response.headers.get("retry-after"))));
+  if (response.status === 429 || response.status >= 500)
+    throw await refuse(new RetryableDownloadError(`HTTP ${response.status}`, parseRetryAfter(response.headers.get("retry-after"))));
   if (response.status !== 200) {
-    const reason = response.status === 404 ? "not found (HTTP 404)" : response.status === 401 || response.status === 403 ? `access denied (HTTP ${response.status})` : `HTTP ${response.status}`;
+    const reason =
+      response.status === 404
+        ? "not found (HTTP 404)"
+        : response.status === 401 || response.status === 403
+          ? `access denied (HTTP ${response.status})`
+          : `HTTP ${response.status}`;
     throw await refuse(new SpeechflowError("DOWNLOAD_FAILED", reason, { file: shown }));
   }
   const contentType = (response.headers.get("content-type") ?? "").toLowerCase();
@@ -305,7 +321,9 @@ async function streamBody(response: Response, part: string, length: number, atte
     if (error instanceof SpeechflowError) throw error;
     if (options.signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
     if (timer.timedOut) throw new RetryableDownloadError(`no data for ${options.timeoutMs / 1000} s after ${received} bytes`);
-    throw new RetryableDownloadError(`connection lost after ${received} bytes (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`);
+    throw new RetryableDownloadError(
+      `connection lost after ${received} bytes (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`,
+    );
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   if (!Number.isNaN(length) && received !== length) throw new RetryableDownloadError(`connection closed after ${received} of ${length} bytes`);
@@ -344,7 +362,20 @@ async function viaYtDlp(url: string, dir: string, meta: CacheMeta | undefined, o
   try {
     const result = await execa(
       ytDlp,
-      ["--no-playlist", "--no-progress", "-f", "bestaudio/best", "--max-filesize", String(options.maxBytes), "-o", join(dir, "media.%(ext)s"), "--print", "after_move:filepath", "--", url],
+      [
+        "--no-playlist",
+        "--no-progress",
+        "-f",
+        "bestaudio/best",
+        "--max-filesize",
+        String(options.maxBytes),
+        "-o",
+        join(dir, "media.%(ext)s"),
+        "--print",
+        "after_move:filepath",
+        "--",
+        url,
+      ],
       { env: options.env, extendEnv: false, cancelSignal: options.signal, timeout: 6 * 3600 * 1000, stripFinalNewline: true },
     );
     printed = result.stdout.split("\n").filter(Boolean).pop() ?? "";
@@ -352,12 +383,22 @@ async function viaYtDlp(url: string, dir: string, meta: CacheMeta | undefined, o
     const e = error as { code?: string; isCanceled?: boolean; stderr?: string; shortMessage?: string };
     if (e.isCanceled) throw new SpeechflowError("INTERRUPTED", "interrupted", { file: shown });
     if (e.code === "ENOENT") {
-      throw new SpeechflowError("DOWNLOAD_FAILED", "this is a web page, not a media file: install yt-dlp (https://github.com/yt-dlp/yt-dlp) to transcribe the media on it", { file: shown });
+      throw new SpeechflowError(
+        "DOWNLOAD_FAILED",
+        "this is a web page, not a media file: install yt-dlp (https://github.com/yt-dlp/yt-dlp) to transcribe the media on it",
+        { file: shown },
+      );
     }
-    const last = (e.stderr ?? "").split("\n").filter((l) => /error/i.test(l)).pop() ?? e.shortMessage ?? "failed";
+    const last =
+      (e.stderr ?? "")
+        .split("\n")
+        .filter((l) => /error/i.test(l))
+        .pop() ??
+      e.shortMessage ??
+      "failed";
     throw new SpeechflowError("DOWNLOAD_FAILED", `yt-dlp: ${last.replace(/^ERROR:\s*/, "").slice(0, 300)}`, { file: shown, retryable: true });
   }
-  const file = printed.startsWith(dir) ? printed.slice(dir.length + 1) : readdirSync(dir).find((f) => f.startsWith("media.")) ?? "";
+  const file = printed.startsWith(dir) ? printed.slice(dir.length + 1) : (readdirSync(dir).find((f) => f.startsWith("media.")) ?? "");
   if (!file || !existsSync(join(dir, file))) throw new SpeechflowError("DOWNLOAD_FAILED", "yt-dlp finished but wrote no file", { file: shown });
   writeFileSync(join(dir, "meta.json"), JSON.stringify({ url: shown, file, etag: null, lastModified: null, via: "yt-dlp" } satisfies CacheMeta, null, 2));
   const bytes = statSync(join(dir, file)).size;

@@ -5,7 +5,8 @@ export function redactUrl(raw: string): string {
     url.username = "";
     url.password = "";
     for (const key of [...url.searchParams.keys()]) {
-      if (/^(token|key|api[-_]?key|access[-_]?token|sig|signature|password|secret|auth|x-amz-signature|x-amz-credential)$/i.test(key)) url.searchParams.set(key, "REDACTED");
+      if (/^(token|key|api[-_]?key|access[-_]?token|sig|signature|password|secret|auth|x-amz-signature|x-amz-credential)$/i.test(key))
+        url.searchParams.set(key, "REDACTED");
     }
     return url.toString();
   } catch {

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Dirent, Stats } from "node:fs";
-import { readdir, stat, realpath, readFile } from "node:fs/promises";
-import { resolve, basename, join, sep } from "node:path";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { basename, join, resolve, sep } from "node:path";
 import picomatch from "picomatch";
-import { isMediaPath } from "./media-extensions.js";
 import type { RunContext } from "../core/run-context.js";
 import { cacheKey, isUrl, urlOutputName } from "./download-url.js";
+import { isMediaPath } from "./media-extensions.js";
 import { redactUrl } from "./redact-url.js";
 
 export interface MediaInput {
@@ -83,7 +83,11 @@ async function walk(
       entries = (await readdir(dir, { withFileTypes: true, encoding: "buffer" })).map((e) => ({ entry: e, name: e.name.toString("utf8") }));
     } catch (error) {
       // files we cannot see would silently never be transcribed: say so
-      problems.push({ input: dir, code: "INPUT_NOT_FOUND", message: `cannot read this folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+      problems.push({
+        input: dir,
+        code: "INPUT_NOT_FOUND",
+        message: `cannot read this folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -108,7 +112,12 @@ async function walk(
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           // only links that look like media are worth a failure (a stale link to notes.txt is not)
-          if (isMediaPath(abs)) problems.push({ input: abs, code: "INPUT_NOT_FOUND", message: code === "ELOOP" ? "symbolic link loop" : `broken symbolic link (${code ?? "unreadable"})` });
+          if (isMediaPath(abs))
+            problems.push({
+              input: abs,
+              code: "INPUT_NOT_FOUND",
+              message: code === "ELOOP" ? "symbolic link loop" : `broken symbolic link (${code ?? "unreadable"})`,
+            });
           continue;
         }
       }

@@ -1,7 +1,7 @@
-import { accessSync, constants, existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
-import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { delimiter, join } from "node:path";
 import { execa } from "execa";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 
@@ -99,7 +99,10 @@ function parseDurationMs(stderr: string): number | undefined {
 function decodeFailure(rawStderr: string, file: string, exitCode: number | undefined): SpeechflowError {
   // ffmpeg echoes the path; one with a newline in it would split ffmpeg's message across lines
   const stderr = rawStderr.split(`file:${file}`).join("file:input");
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const last = lines.filter((l) => !/^(Input|Output|Stream|Metadata|Duration|encoder|Press|\s)/.test(l)).pop() ?? lines.pop() ?? `exit code ${exitCode}`;
   const reason = last.replace(/^file:.*?: /, "").replace(/^\[[^\]]+\] /, "");
   if (/does not contain any stream|matches no streams|no audio/i.test(stderr)) {

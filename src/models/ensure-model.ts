@@ -4,7 +4,7 @@ import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.j
 import { MODEL_CATALOG, modelFileName } from "./model-catalog.js";
 import { managedModelsDir } from "./model-store.js";
 import { pullModel } from "./pull-model.js";
-import { resolveModel, type ResolvedModel } from "./resolve-model.js";
+import { type ResolvedModel, resolveModel } from "./resolve-model.js";
 
 /**
  * Resolves `config.model`; a published model that is missing is downloaded first when the caller

@@ -20,7 +20,9 @@ export interface ModelListing {
 }
 
 function nameOfFile(file: string): string {
-  return basename(file).replace(/^ggml-/, "").replace(/\.bin$/, "");
+  return basename(file)
+    .replace(/^ggml-/, "")
+    .replace(/\.bin$/, "");
 }
 
 /** Every catalog model (present or not) and every other ggml file in the search folders. */
@@ -29,7 +31,9 @@ export function listModels(cwd: string, env: NodeJS.ProcessEnv = process.env): M
   for (const dir of modelSearchDirs(cwd, env)) {
     let files: string[] = [];
     try {
-      files = readdirSync(dir).filter((f) => f.endsWith(".bin")).sort();
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith(".bin"))
+        .sort();
     } catch {
       continue;
     }

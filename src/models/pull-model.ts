@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, renameSync, rmSync, statSync, writeSync, fsyncSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { withRetry } from "../core/retry.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
-import { modelFileName, type CatalogEntry } from "./model-catalog.js";
+import { type CatalogEntry, modelFileName } from "./model-catalog.js";
 
 export interface PullProgress {
   name: string;
@@ -93,7 +93,8 @@ export async function pullModel(entry: CatalogEntry, options: PullOptions): Prom
       attempts: options.attempts ?? 5,
       baseDelayMs: options.retryDelayMs ?? 500,
       signal: options.signal,
-      classify: (error) => (error instanceof PullAttemptError && error.retryable ? { retry: true, ...(error.immediate ? { delayMs: 0 } : {}) } : { retry: false }),
+      classify: (error) =>
+        error instanceof PullAttemptError && error.retryable ? { retry: true, ...(error.immediate ? { delayMs: 0 } : {}) } : { retry: false },
     });
   } catch (error) {
     if (options.signal?.aborted && error === options.signal.reason) throw interrupted();
@@ -113,7 +114,10 @@ async function pullOnce(job: PullJob): Promise<PullResult> {
     await response.body?.cancel();
   } else if (response.status === 404) {
     rmSync(job.partPath, { force: true });
-    throw new SpeechflowError("MODEL_NOT_FOUND", `model ${job.entry.name} is not at ${job.url} (HTTP 404); check the name (speechflow models list) or the mirror (modelBaseUrl)`);
+    throw new SpeechflowError(
+      "MODEL_NOT_FOUND",
+      `model ${job.entry.name} is not at ${job.url} (HTTP 404); check the name (speechflow models list) or the mirror (modelBaseUrl)`,
+    );
   } else if (!response.ok) {
     await response.body?.cancel();
     throw new PullAttemptError(`${job.url} answered HTTP ${response.status}`, response.status >= 500 || response.status === 429);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -15,7 +15,5 @@ export interface ManifestEntry {
 
 /** `<output>/manifest.jsonl`: one JSON line per input of the run, in input order, for scripts. */
 export function manifestJsonl(entries: ManifestEntry[], outputDir: string): string {
-  return entries
-    .map((e) => JSON.stringify({ ...e, outputs: e.outputs.map((o) => relative(outputDir, o).split(sep).join("/")) }) + "\n")
-    .join("");
+  return entries.map((e) => JSON.stringify({ ...e, outputs: e.outputs.map((o) => relative(outputDir, o).split(sep).join("/")) }) + "\n").join("");
 }

@@ -1,5 +1,5 @@
-import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
 import { withRetry } from "../core/retry.js";
+import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
 import { redactUrl, splitCredentials } from "../inputs/redact-url.js";
 
 export interface NotifyResult {
@@ -42,7 +42,14 @@ export async function notifyWebhook(
 }
 
 /** One POST: resolves with a final answer (success or a refusal), throws when another try may help. */
-async function postOnce(target: string, url: string, headers: Record<string, string>, body: unknown, attempt: number, timeoutMs: number): Promise<NotifyResult> {
+async function postOnce(
+  target: string,
+  url: string,
+  headers: Record<string, string>,
+  body: unknown,
+  attempt: number,
+  timeoutMs: number,
+): Promise<NotifyResult> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -55,7 +62,9 @@ async function postOnce(target: string, url: string, headers: Record<string, str
     await response.arrayBuffer().catch(() => undefined);
   } catch (error) {
     const e = error as Error & { cause?: { code?: string; message?: string } };
-    throw new RetryableNotifyError(`${redactUrl(target)}: ${e.name === "TimeoutError" ? "no answer in time" : e.cause?.code ?? e.cause?.message ?? e.message}`);
+    throw new RetryableNotifyError(
+      `${redactUrl(target)}: ${e.name === "TimeoutError" ? "no answer in time" : (e.cause?.code ?? e.cause?.message ?? e.message)}`,
+    );
   }
   if (response.ok) return { ok: true, attempts: attempt };
   const message = `${redactUrl(target)} answered HTTP ${response.status}`;

@@ -1,12 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
 import PDFDocument from "pdfkit";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { SummaryRecord } from "../summaries/summary-schema.js";
-import type { Segment } from "./transcript.js";
 import { formatClock as clock } from "./format-time.js";
+import type { Segment } from "./transcript.js";
 
 export interface PdfFonts {
   regular: string;
@@ -27,7 +27,6 @@ export function resolvePdfFonts(customFont: string): PdfFonts {
   return { regular: join(dir, "DejaVuSans.ttf"), bold: join(dir, "DejaVuSans-Bold.ttf") };
 }
 
-
 export interface PdfMeta {
   source: string;
   durationMs: number;
@@ -46,7 +45,13 @@ const ACCENT = "#1f4e79";
 const PARAGRAPH_GAP_MS = 2000;
 
 /** Writes a PDF through a temp file and a rename, like every other output. */
-export async function writePdfAtomic(target: string, tmpDir: string, draw: (doc: Doc) => void, info: { title: string; subject: string }, fonts: PdfFonts): Promise<void> {
+export async function writePdfAtomic(
+  target: string,
+  tmpDir: string,
+  draw: (doc: Doc) => void,
+  info: { title: string; subject: string },
+  fonts: PdfFonts,
+): Promise<void> {
   mkdirSync(tmpDir, { recursive: true });
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(tmpDir, `${randomBytes(6).toString("hex")}.pdf`);
@@ -160,7 +165,10 @@ export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments:
   if (summary.actionItems.length) {
     heading(doc, "Action items");
     outline.addItem("Action items");
-    bullets(doc, summary.actionItems.map((a) => (a.owner ? `${a.text} (${a.owner})` : a.text)));
+    bullets(
+      doc,
+      summary.actionItems.map((a) => (a.owner ? `${a.text} (${a.owner})` : a.text)),
+    );
   }
   const chapters = summary.chapters;
   if (chapters.length) {
@@ -180,7 +188,15 @@ export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments:
     doc.moveDown(0.6);
     doc.addNamedDestination(`chapter-${next}`);
     transcriptItem.addItem(`${clock(c.startMs)} ${c.title}`);
-    doc.font("bold").fontSize(13).fillColor(ACCENT).text(`${clock(c.startMs)}  ${c.title}`).fillColor("black").font("body").fontSize(11).moveDown(0.2);
+    doc
+      .font("bold")
+      .fontSize(13)
+      .fillColor(ACCENT)
+      .text(`${clock(c.startMs)}  ${c.title}`)
+      .fillColor("black")
+      .font("body")
+      .fontSize(11)
+      .moveDown(0.2);
     next++;
   };
   for (const para of paragraphs(segments)) {
@@ -188,9 +204,15 @@ export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments:
     const speaker = para[0]!.speaker;
     const label = speaker && speaker !== lastSpeaker ? `${speaker}: ` : "";
     lastSpeaker = speaker ?? lastSpeaker;
-    doc.fillColor(GREY).fontSize(9).text(`[${clock(para[0]!.start)}]  `, { continued: true });
+    doc
+      .fillColor(GREY)
+      .fontSize(9)
+      .text(`[${clock(para[0]!.start)}]  `, { continued: true });
     if (label) doc.font("bold").fillColor("black").fontSize(11).text(label, { continued: true }).font("body");
-    doc.fillColor("black").fontSize(11).text(para.map((s) => s.text.trim()).join(" "), { paragraphGap: 6, align: "left" });
+    doc
+      .fillColor("black")
+      .fontSize(11)
+      .text(para.map((s) => s.text.trim()).join(" "), { paragraphGap: 6, align: "left" });
   }
   while (next < chapters.length) chapterHeading();
   if (segments.length === 0) doc.fillColor(GREY).text("(no speech was transcribed)").fillColor("black");
@@ -210,13 +232,30 @@ export function drawBatchReport(doc: Doc, rows: BatchReportRow[], meta: { title:
   doc.font("bold").fontSize(22).text(meta.title);
   const done = rows.filter((r) => r.status === "done" || r.status === "unchanged").length;
   const total = rows.reduce((n, r) => n + (r.durationMs ?? 0), 0);
-  doc.moveDown(0.4).font("body").fontSize(10).fillColor(GREY).text(`${meta.date} · model ${meta.model} · ${rows.length} files, ${done} transcribed, ${rows.length - done} not · ${clock(total)} of audio`);
+  doc
+    .moveDown(0.4)
+    .font("body")
+    .fontSize(10)
+    .fillColor(GREY)
+    .text(`${meta.date} · model ${meta.model} · ${rows.length} files, ${done} transcribed, ${rows.length - done} not · ${clock(total)} of audio`);
   doc.fillColor("black").fontSize(11).moveDown(1);
   for (const row of rows) {
     const ok = row.status === "done" || row.status === "unchanged";
-    doc.font("bold").fontSize(11).fillColor(ok ? "black" : "#a00000").text(row.path);
-    doc.font("body").fontSize(9).fillColor(GREY).text(`${row.status}${row.durationMs !== null ? ` · ${clock(row.durationMs)}` : ""}${row.error ? ` · ${row.error}` : ""}`);
-    if (row.summary) doc.fillColor("black").fontSize(10).text(row.summary.length > 600 ? row.summary.slice(0, 599) + "…" : row.summary);
+    doc
+      .font("bold")
+      .fontSize(11)
+      .fillColor(ok ? "black" : "#a00000")
+      .text(row.path);
+    doc
+      .font("body")
+      .fontSize(9)
+      .fillColor(GREY)
+      .text(`${row.status}${row.durationMs !== null ? ` · ${clock(row.durationMs)}` : ""}${row.error ? ` · ${row.error}` : ""}`);
+    if (row.summary)
+      doc
+        .fillColor("black")
+        .fontSize(10)
+        .text(row.summary.length > 600 ? row.summary.slice(0, 599) + "…" : row.summary);
     doc.fillColor("black").moveDown(0.7);
   }
 }

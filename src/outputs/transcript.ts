@@ -47,10 +47,7 @@ function wordsOf(raw: RawSegment, map: (ms: number, atEnd: boolean) => number): 
  * Joins chunk results (in chunk order) into the file's transcript: timestamps mapped from chunk
  * time back to file time, clamped to the chunk's audio, and kept monotonic.
  */
-export function assembleTranscript(
-  chunks: { spans: Span[]; segments: RawSegment[] }[],
-  options: { sampleRate: number; words: boolean },
-): Transcript {
+export function assembleTranscript(chunks: { spans: Span[]; segments: RawSegment[] }[], options: { sampleRate: number; words: boolean }): Transcript {
   const segments: Segment[] = [];
   const languages = new Map<string, number>();
   let lastEnd = 0;
@@ -64,7 +61,8 @@ export function assembleTranscript(
       const start = Math.max(lastEnd, map(raw.from, false));
       const end = Math.max(start, map(raw.to, true));
       const segment: Segment = { id: segments.length, start, end, text };
-      if (options.words) segment.words = wordsOf(raw, map).map((w) => ({ ...w, start: Math.max(start, w.start), end: Math.min(end, Math.max(w.end, w.start)) }));
+      if (options.words)
+        segment.words = wordsOf(raw, map).map((w) => ({ ...w, start: Math.max(start, w.start), end: Math.min(end, Math.max(w.end, w.start)) }));
       segments.push(segment);
       lastEnd = end;
     }

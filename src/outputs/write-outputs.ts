@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { OutputFormat } from "../config/config-schema.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { formatJson, type JsonMetadata } from "./format-json.js";
@@ -81,13 +81,7 @@ export function writeOutputFile(outputDir: string, relPath: string, content: str
  * Writes every format to a temp file and renames it into place, so a reader (or a kill) never
  * sees a half-written transcript under the output folder.
  */
-export function writeOutputs(
-  outputDir: string,
-  outputStem: string,
-  formats: OutputFormat[],
-  render: (format: OutputFormat) => string,
-  file: string,
-): string[] {
+export function writeOutputs(outputDir: string, outputStem: string, formats: OutputFormat[], render: (format: OutputFormat) => string, file: string): string[] {
   const tmpDir = tmpDirOf(outputDir);
   const written: string[] = [];
   try {

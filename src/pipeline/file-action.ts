@@ -1,5 +1,5 @@
-import type { ErrorCode } from "../errors/speechflow-error.js";
 import { isPermanentFileFailure } from "../errors/failure-class.js";
+import type { ErrorCode } from "../errors/speechflow-error.js";
 import type { TrackedFile } from "../store/tracked-file.js";
 
 /** What is known about an input now. `contentHash` is absent until hashing was worth its cost. */
@@ -42,7 +42,11 @@ export function decideFileAction(facts: FileFacts, stored: Stored | undefined, s
     const sameStat = sameSettings && stored.size === facts.size && stored.mtimeMs === facts.mtimeMs;
     if (sameStat && stored.status === "failed" && isPermanentFileFailure(stored.errorCode) && !settings.retryFailed) {
       // a corrupt file does not heal overnight
-      return { kind: "report-failure-again", code: stored.errorCode, message: `${stored.error ?? "failed"} (unchanged since; fix the file, or run speechflow retry)` };
+      return {
+        kind: "report-failure-again",
+        code: stored.errorCode,
+        message: `${stored.error ?? "failed"} (unchanged since; fix the file, or run speechflow retry)`,
+      };
     }
     if (sameStat && stored.status === "done" && stored.outputStem === facts.outputStem && facts.outputsPresent) return { kind: "skip-unchanged" };
     return { kind: "hash" };

@@ -1,14 +1,14 @@
-import { statSync, type Stats } from "node:fs";
+import { type Stats, statSync } from "node:fs";
+import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import type { RunPaths } from "../core/paths.js";
-import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
 import type { DecodingParams } from "../engine/worker-protocol.js";
 import { chunkFailureAction, failureScope, fileReadError } from "../errors/failure-class.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
 import { downloadUrl } from "../inputs/download-url.js";
 import type { MediaInput } from "../inputs/scan-inputs.js";
-import { decodePcm, SAMPLE_RATE, truncationMessage, type DecodeResult } from "../media/ffmpeg-gateway.js";
+import { type DecodeResult, decodePcm, SAMPLE_RATE, truncationMessage } from "../media/ffmpeg-gateway.js";
 import { formatClock as clock } from "../outputs/format-time.js";
 import type { DoneChunk } from "../store/chunk-table.js";
 import type { StateStore } from "../store/state-store.js";
@@ -80,7 +80,12 @@ export class FileJob {
     const local = media.url ? await this.download(media.url) : media.path;
     const info = statInput(local, media.path);
     const stored = store.files.get(media.path);
-    const facts: FileFacts = { size: info.size, mtimeMs: info.mtimeMs, outputStem: media.outputStem, outputsPresent: renderer.outputsPresent(media.outputStem) };
+    const facts: FileFacts = {
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      outputStem: media.outputStem,
+      outputsPresent: renderer.outputsPresent(media.outputStem),
+    };
     const settings = { fingerprint, retryFailed };
     const first = decideFileAction(facts, stored, settings);
     if (first.kind !== "hash") return this.act(first, stored!, { media, local, info, started });
@@ -141,7 +146,11 @@ export class FileJob {
   /** Decodes and plans the file, handing each new chunk to the engine; chunks done in an earlier run are kept. */
   private async decodeAndDispatch(file: TrackedFile, local: string, done: Map<number, DoneChunk>): Promise<Decoded> {
     const { config, signal, emit } = this.deps;
-    const planner = new ChunkPlanner({ maxChunkSeconds: config.maxChunkSeconds, skipSilenceSeconds: config.skipSilenceSeconds, silenceThresholdDb: config.silenceThresholdDb });
+    const planner = new ChunkPlanner({
+      maxChunkSeconds: config.maxChunkSeconds,
+      skipSilenceSeconds: config.skipSilenceSeconds,
+      silenceThresholdDb: config.silenceThresholdDb,
+    });
     const pending: Promise<ChunkOutcome>[] = [];
     let chunkCount = 0;
     const handle = async (chunk: PlannedChunk) => {
@@ -155,7 +164,10 @@ export class FileJob {
     let decoded: DecodeResult | undefined;
     let error: SpeechflowError | undefined;
     try {
-      const stream = decodePcm(this.deps.ffmpegPath, local, { signal, onDeclaredDuration: (ms) => emit({ type: "file-duration", file: file.path, durationMs: ms }) });
+      const stream = decodePcm(this.deps.ffmpegPath, local, {
+        signal,
+        onDeclaredDuration: (ms) => emit({ type: "file-duration", file: file.path, durationMs: ms }),
+      });
       for (;;) {
         const next = await stream.next();
         if (next.done) {

@@ -40,7 +40,13 @@ export class FileRenderer {
     const transcript = assembleTranscript(chunks, { sampleRate: SAMPLE_RATE, words: this.config.wordTimestamps });
     const durationMs = file.durationMs ?? 0;
     const meta = { ...this.metadata(file, durationMs, transcript.language), ...chunkOrigins(chunks) };
-    const outputs = writeOutputs(this.outputDir, file.outputStem, this.config.formats, (f) => renderFormat(f, transcript, meta, this.config.maxLineWidth), file.path);
+    const outputs = writeOutputs(
+      this.outputDir,
+      file.outputStem,
+      this.config.formats,
+      (f) => renderFormat(f, transcript, meta, this.config.maxLineWidth),
+      file.path,
+    );
     this.store.files.finish(file.id, { durationMs, chunkCount: chunks.length, language: transcript.language, outputs });
     return outputs;
   }

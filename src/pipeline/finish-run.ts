@@ -1,8 +1,8 @@
+import type { RunPaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
 import type { EngineUsage } from "../engine/chunk-transcriber.js";
-import type { RunPaths } from "../core/paths.js";
 import { toSpeechflowError } from "../errors/speechflow-error.js";
-import { manifestJsonl, type ManifestEntry } from "../outputs/manifest-jsonl.js";
+import { type ManifestEntry, manifestJsonl } from "../outputs/manifest-jsonl.js";
 import { notifyWebhook } from "../outputs/notify-webhook.js";
 import { writeOutputFile } from "../outputs/write-outputs.js";
 import type { StateStore } from "../store/state-store.js";

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
-import { loadDataset, type DatasetLayout } from "../eval/load-dataset.js";
-import { scoreDataset, trnLines, werMarkdown, type EvalScores } from "../eval/score-dataset.js";
-import { writeOutputFile } from "../outputs/write-outputs.js";
 import { TOOL_NAME, TOOL_VERSION } from "../core/tool-version.js";
-import { runTranscribe, type RunSummary } from "./run-transcribe.js";
+import { type DatasetLayout, loadDataset } from "../eval/load-dataset.js";
+import { type EvalScores, scoreDataset, trnLines, werMarkdown } from "../eval/score-dataset.js";
+import { writeOutputFile } from "../outputs/write-outputs.js";
+import { type RunSummary, runTranscribe } from "./run-transcribe.js";
 
 export interface EvalRequest {
   dataset: string;

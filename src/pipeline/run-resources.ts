@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
-import type { RunContext } from "../core/run-context.js";
 import type { RunPaths } from "../core/paths.js";
+import type { RunContext } from "../core/run-context.js";
 import { RunLock } from "../store/run-lock.js";
 import { StateStore } from "../store/state-store.js";
 import { SummaryStage } from "./summary-stage.js";

@@ -1,5 +1,5 @@
-import type { RunContext } from "../core/run-context.js";
 import { resolvePaths } from "../core/paths.js";
+import type { RunContext } from "../core/run-context.js";
 import { resolveModel } from "../models/resolve-model.js";
 import { RunLock } from "../store/run-lock.js";
 import { StateStore } from "../store/state-store.js";

@@ -1,17 +1,17 @@
 import { rmSync } from "node:fs";
 import PQueue from "p-queue";
-import type { RunContext } from "../core/run-context.js";
 import { EVENTS_SCHEMA_VERSION } from "../core/events.js";
 import { resolvePaths } from "../core/paths.js";
+import type { RunContext } from "../core/run-context.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
 import { createTranscriber } from "../engine/create-transcriber.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
-import { scanInputs, type MediaInput, type ScanResult } from "../inputs/scan-inputs.js";
+import { type MediaInput, type ScanResult, scanInputs } from "../inputs/scan-inputs.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
 import { ensureModel } from "../models/ensure-model.js";
 import type { ResolvedModel } from "../models/resolve-model.js";
-import { resolveRemoteSettings, type RemoteSettings } from "../remote/remote-settings.js";
 import { armWriteFault, tmpDirOf } from "../outputs/write-outputs.js";
+import { type RemoteSettings, resolveRemoteSettings } from "../remote/remote-settings.js";
 import { FileJob } from "./file-job.js";
 import { FileRenderer } from "./file-renderer.js";
 import { finishRun } from "./finish-run.js";
@@ -47,8 +47,16 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const model =
     config.engine === "remote"
       ? remoteModel(resolveRemoteSettings(config, env))
-      : await ensureModel(config, { cwd: ctx.cwd, env, allowDownload: request.allowModelDownload ?? false, emit, signal, retryDelayMs: ctx.seams?.retryBaseDelayMs });
-  const scan = request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
+      : await ensureModel(config, {
+          cwd: ctx.cwd,
+          env,
+          allowDownload: request.allowModelDownload ?? false,
+          emit,
+          signal,
+          retryDelayMs: ctx.seams?.retryBaseDelayMs,
+        });
+  const scan =
+    request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
   const transcriber = createTranscriber({ modelPath: model.path, ffmpegPath: ffmpeg.path }, ctx);
   const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint);
   const resources = openRunResources(paths, ctx, model.name);
@@ -58,9 +66,20 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     const runId = store.beginRun(TOOL_VERSION, { ...settings, model: model.name, formats: config.formats });
     rmSync(tmpDirOf(paths.outputDir), { recursive: true, force: true });
     const { workers, threads } = transcriber.capabilities;
-    emit({ type: "run-start", schema: EVENTS_SCHEMA_VERSION, runId, inputs: scan.media.length + scan.problems.length, model: model.path, workers, threads, db: paths.dbPath, output: paths.outputDir });
+    emit({
+      type: "run-start",
+      schema: EVENTS_SCHEMA_VERSION,
+      runId,
+      inputs: scan.media.length + scan.problems.length,
+      model: model.path,
+      workers,
+      threads,
+      db: paths.dbPath,
+      output: paths.outputDir,
+    });
     const ledger = new RunLedger();
-    for (const p of scan.problems) emit({ type: "file-failed", ...ledger.failed(p.input, new SpeechflowError(p.code, p.message, { file: p.input }), store.files.get(p.input)) });
+    for (const p of scan.problems)
+      emit({ type: "file-failed", ...ledger.failed(p.input, new SpeechflowError(p.code, p.message, { file: p.input }), store.files.get(p.input)) });
     const engine = new LazyEngine(transcriber, emit);
     const renderer = new FileRenderer(config, store, paths.outputDir, model, { ...settings });
     const job = new FileJob({
@@ -77,7 +96,12 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
 }
 
 /** The remote service's model in the place of a local model file: names outputs and the fingerprint. */
-const remoteModel = (s: RemoteSettings): ResolvedModel => ({ name: `${s.provider}/${s.model}`, path: `remote:${s.provider}:${s.model}`, size: 0, identity: "remote" });
+const remoteModel = (s: RemoteSettings): ResolvedModel => ({
+  name: `${s.provider}/${s.model}`,
+  path: `remote:${s.provider}:${s.model}`,
+  size: 0,
+  identity: "remote",
+});
 
 /**
  * Runs every file's job, a few at once (the next file decodes while the engine works on the

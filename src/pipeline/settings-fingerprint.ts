@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import type { SpeechflowConfig } from "../config/config-schema.js";
 import { PLANNER_VERSION } from "../chunking/chunk-planner.js";
+import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { ResolvedModel } from "../models/resolve-model.js";
 
 /**

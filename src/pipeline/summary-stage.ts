@@ -5,7 +5,7 @@ import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
 import { SAMPLE_RATE } from "../media/ffmpeg-gateway.js";
-import { drawBatchReport, drawTranscriptReport, resolvePdfFonts, writePdfAtomic, type BatchReportRow, type PdfFonts } from "../outputs/render-pdf.js";
+import { type BatchReportRow, drawBatchReport, drawTranscriptReport, type PdfFonts, resolvePdfFonts, writePdfAtomic } from "../outputs/render-pdf.js";
 import { assembleTranscript } from "../outputs/transcript.js";
 import { tmpDirOf, writeOutputFile } from "../outputs/write-outputs.js";
 import type { StateStore } from "../store/state-store.js";
@@ -57,7 +57,8 @@ export class SummaryStage {
     private readonly modelName: string,
     retryBaseDelayMs = 1000,
   ) {
-    if (config.llmBaseUrl && !config.llmModel) throw new SpeechflowError("USAGE", "llmBaseUrl is set but llmModel is empty: name the model to use (--llm-model)");
+    if (config.llmBaseUrl && !config.llmModel)
+      throw new SpeechflowError("USAGE", "llmBaseUrl is set but llmModel is empty: name the model to use (--llm-model)");
     const options = {
       timeoutMs: config.llmTimeoutSeconds * 1000,
       maxRetries: config.llmMaxRetries,

@@ -203,7 +203,8 @@ function attachWords(segments: RawSegment[], words: RawToken[]): void {
       if (segment.from <= middle) index = i;
     });
     const segment = segments[index]!;
-    (segment.tokens ??= []).push(word);
+    segment.tokens ??= [];
+    segment.tokens.push(word);
   }
 }
 

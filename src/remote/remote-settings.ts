@@ -37,7 +37,8 @@ export function resolveRemoteSettings(config: SpeechflowConfig, env: NodeJS.Proc
   const preset: Partial<RemotePreset> = config.remotePreset ? REMOTE_PRESETS[config.remotePreset] : {};
   const baseUrl = config.remoteBaseUrl || preset.baseUrl || "";
   const model = config.remoteModel || preset.model || "";
-  if (!baseUrl) throw new SpeechflowError("USAGE", "remote transcription needs --remote-base-url (or --remote-preset groq|openai|whisper-server|speaches|vllm)");
+  if (!baseUrl)
+    throw new SpeechflowError("USAGE", "remote transcription needs --remote-base-url (or --remote-preset groq|openai|whisper-server|speaches|vllm)");
   if (!model) throw new SpeechflowError("USAGE", "remote transcription needs --remote-model (the model name at the service, e.g. whisper-1)");
   const apiKeyEnv = config.remoteApiKeyEnv || preset.apiKeyEnv || "";
   const apiKey = apiKeyEnv ? (env[apiKeyEnv] ?? "") : "";

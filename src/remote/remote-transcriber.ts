@@ -57,7 +57,14 @@ export class RemoteTranscriber implements ChunkTranscriber {
     this.client = new OpenAI({ baseURL: s.baseUrl, apiKey: s.apiKey || "no-key", maxRetries: 0, timeout: s.timeoutMs });
     this.queue = new PQueue({ concurrency: s.concurrency });
     this.limiter = new RateLimiter(s.rpm);
-    this.capabilities = { backend: `remote:${s.provider}`, devices: s.provider, workers: 1, slots: s.concurrency, threads: 0, fingerprint: `remote:${s.provider}:${s.model}` };
+    this.capabilities = {
+      backend: `remote:${s.provider}`,
+      devices: s.provider,
+      workers: 1,
+      slots: s.concurrency,
+      threads: 0,
+      fingerprint: `remote:${s.provider}:${s.model}`,
+    };
     this.totals = { provider: s.provider, model: s.model, requests: 0, audioSeconds: 0, billedSeconds: 0, estimatedCostUsd: 0 };
   }
 
@@ -105,7 +112,8 @@ export class RemoteTranscriber implements ChunkTranscriber {
     } catch (error) {
       if (!(error instanceof WindowTooLarge)) throw error;
       this.maxUploadBytes = Math.min(this.maxUploadBytes, flac.length - 1);
-      if (msOf(pcm.length) < MIN_SPLIT_MS * 2) throw new SpeechflowError("REMOTE_FAILED", `the service refuses even ${flac.length} bytes of audio (HTTP 413)`, { retryable: false });
+      if (msOf(pcm.length) < MIN_SPLIT_MS * 2)
+        throw new SpeechflowError("REMOTE_FAILED", `the service refuses even ${flac.length} bytes of audio (HTTP 413)`, { retryable: false });
       const half = Math.floor(pcm.length / 2);
       const first = await this.window(pcm.subarray(0, half), offsetMs, job, signal);
       const second = await this.window(pcm.subarray(half), offsetMs + msOf(half), job, signal);
@@ -128,7 +136,10 @@ export class RemoteTranscriber implements ChunkTranscriber {
           ...(signal ? { signal } : {}),
           classify: (error) => this.classify(error),
           onRetry: ({ attempt, delayMs, error }) =>
-            this.options.emit({ type: "warning", message: `remote ${this.settings.provider}: ${describe(error)}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.options.attempts})` }),
+            this.options.emit({
+              type: "warning",
+              message: `remote ${this.settings.provider}: ${describe(error)}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.options.attempts})`,
+            }),
         });
         return this.account(body.data, body.requestId, durationMs);
       } catch (raw) {
@@ -176,7 +187,10 @@ export class RemoteTranscriber implements ChunkTranscriber {
     if (raw instanceof APIError && (raw.status === 401 || raw.status === 403)) {
       // the explanation is printed once; each chunk that needed the service then fails with a short reason
       const key = this.settings.apiKeyEnv ? ` in ${this.settings.apiKeyEnv}` : "";
-      this.options.emit({ type: "warning", message: `the remote service ${this.settings.provider} refused the key${key} (HTTP ${raw.status}); remote transcription is off for the rest of this run` });
+      this.options.emit({
+        type: "warning",
+        message: `the remote service ${this.settings.provider} refused the key${key} (HTTP ${raw.status}); remote transcription is off for the rest of this run`,
+      });
       this.disabled = `remote transcription is off for this run (${this.settings.provider} refused the key)`;
       return new SpeechflowError("REMOTE_AUTH", this.disabled, { retryable: false });
     }
@@ -206,7 +220,11 @@ export class RemoteTranscriber implements ChunkTranscriber {
 
 function shift(segment: RawSegment, offsetMs: number): RawSegment {
   if (offsetMs === 0) return segment;
-  const tokens = segment.tokens?.map((t) => ({ ...t, ...(t.from !== undefined ? { from: t.from + offsetMs } : {}), ...(t.to !== undefined ? { to: t.to + offsetMs } : {}) }));
+  const tokens = segment.tokens?.map((t) => ({
+    ...t,
+    ...(t.from !== undefined ? { from: t.from + offsetMs } : {}),
+    ...(t.to !== undefined ? { to: t.to + offsetMs } : {}),
+  }));
   return { ...segment, from: segment.from + offsetMs, to: segment.to + offsetMs, ...(tokens ? { tokens } : {}) };
 }
 

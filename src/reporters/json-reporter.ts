@@ -1,7 +1,7 @@
+import { Chalk } from "chalk";
 import type { SpeechflowEvent } from "../core/events.js";
 import type { Reporter } from "./reporter.js";
 import { summaryLines } from "./summary-lines.js";
-import { Chalk } from "chalk";
 
 const plainChalk = new Chalk({ level: 0 });
 

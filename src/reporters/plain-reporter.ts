@@ -1,7 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import type { SpeechflowEvent } from "../core/events.js";
 import type { Reporter } from "./reporter.js";
-import { RunStats, formatDuration } from "./run-stats.js";
+import { formatDuration, RunStats } from "./run-stats.js";
 import { noticeLine, printable, summaryLines } from "./summary-lines.js";
 
 /** For logs and cron: one line per finished file, a status line every `intervalMs`, on stderr. */
@@ -29,7 +29,9 @@ export class PlainReporter implements Reporter {
         this.timer.unref();
         break;
       case "file-done":
-        this.line(`${c.green("✓")} ${printable(event.file)} (${formatDuration(event.durationMs)} audio, ${event.chunks} chunk(s), ${formatDuration(event.elapsedMs)})`);
+        this.line(
+          `${c.green("✓")} ${printable(event.file)} (${formatDuration(event.durationMs)} audio, ${event.chunks} chunk(s), ${formatDuration(event.elapsedMs)})`,
+        );
         break;
       case "chunk-retry":
         this.line(`${c.yellow("!")} ${printable(event.file)}: chunk ${event.index} will be retried (attempt ${event.attempt}): ${event.message}`);

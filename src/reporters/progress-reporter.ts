@@ -1,8 +1,8 @@
-import cliProgress from "cli-progress";
 import type { ChalkInstance } from "chalk";
+import cliProgress from "cli-progress";
 import type { SpeechflowEvent } from "../core/events.js";
 import type { Reporter } from "./reporter.js";
-import { RunStats, formatDuration } from "./run-stats.js";
+import { formatDuration, RunStats } from "./run-stats.js";
 import { noticeLine, summaryLines } from "./summary-lines.js";
 
 /** Progress bar on a TTY: files, audio minutes done, x-realtime, ETA; failures printed above it. */
@@ -63,9 +63,14 @@ export class ProgressReporter implements Reporter {
         const received = event.type === "download-progress" ? event.receivedBytes : 0;
         let bar = this.downloads.get(event.file);
         if (!bar) {
-          bar = this.multibar.create(event.totalBytes ? mib(event.totalBytes) : 1, 0, { files: "", audio: "", speed: "", etaText: "" }, {
-            format: `{bar} ↓ {value}/{total} MiB ${event.file.length > 60 ? "…" + event.file.slice(-59) : event.file}`,
-          });
+          bar = this.multibar.create(
+            event.totalBytes ? mib(event.totalBytes) : 1,
+            0,
+            { files: "", audio: "", speed: "", etaText: "" },
+            {
+              format: `{bar} ↓ {value}/{total} MiB ${event.file.length > 60 ? "…" + event.file.slice(-59) : event.file}`,
+            },
+          );
           this.downloads.set(event.file, bar);
         }
         if (event.totalBytes) bar.setTotal(mib(event.totalBytes));

@@ -56,7 +56,9 @@ export function summaryLines(event: RunEnd, chalk: ChalkInstance): string[] {
   if (s) {
     lines.push(
       `  summaries: ${s.done} written${s.cached ? ` (${s.cached} from cache)` : ""}, ${s.failed} failed` +
-        (s.calls ? `; LLM: ${s.calls} request${s.calls === 1 ? "" : "s"}, ${s.promptTokens.toLocaleString("en-US")} prompt + ${s.completionTokens.toLocaleString("en-US")} completion tokens` : ""),
+        (s.calls
+          ? `; LLM: ${s.calls} request${s.calls === 1 ? "" : "s"}, ${s.promptTokens.toLocaleString("en-US")} prompt + ${s.completionTokens.toLocaleString("en-US")} completion tokens`
+          : ""),
     );
   }
   const r = event.remote;

@@ -64,10 +64,9 @@ export class ChunkTable {
   ) {}
 
   done(fileId: number): Map<number, DoneChunk> {
-    const rows = this.db.prepare("SELECT idx, spans, result, backend, remote FROM chunks WHERE file_id = ? AND status = 'done' ORDER BY idx").all(fileId) as Pick<
-      ChunkRow,
-      "idx" | "spans" | "result" | "backend" | "remote"
-    >[];
+    const rows = this.db
+      .prepare("SELECT idx, spans, result, backend, remote FROM chunks WHERE file_id = ? AND status = 'done' ORDER BY idx")
+      .all(fileId) as Pick<ChunkRow, "idx" | "spans" | "result" | "backend" | "remote">[];
     return new Map(
       rows.map((r) => [
         r.idx,

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { nowIso as now, toTrackedFile, type FileRow, type FileStatus, type TrackedFile } from "./tracked-file.js";
+import { type FileRow, type FileStatus, nowIso as now, type TrackedFile, toTrackedFile } from "./tracked-file.js";
 
 export interface SeenFile {
   path: string;
@@ -67,7 +67,9 @@ export class FileTable {
 
   finish(fileId: number, result: { durationMs: number; chunkCount: number; language: string | null; outputs: string[] }): void {
     this.db
-      .prepare("UPDATE files SET status = 'done', duration_ms = ?, chunk_count = ?, language = ?, outputs = ?, error_code = NULL, error = NULL, updated_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE files SET status = 'done', duration_ms = ?, chunk_count = ?, language = ?, outputs = ?, error_code = NULL, error = NULL, updated_at = ? WHERE id = ?",
+      )
       .run(result.durationMs, result.chunkCount, result.language, JSON.stringify(result.outputs), now(), fileId);
   }
 

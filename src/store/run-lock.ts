@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { SpeechflowError, ExitCode } from "../errors/speechflow-error.js";
+import { ExitCode, SpeechflowError } from "../errors/speechflow-error.js";
 
 interface LockOwner {
   pid: number;

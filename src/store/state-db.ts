@@ -100,10 +100,14 @@ function verifyExisting(path: string): void {
       throw new SpeechflowError("STATE_DB_INVALID", `${path} is an SQLite database of another program; it was left untouched (pass --db to use another path)`);
     }
     const check = db.pragma("quick_check", { simple: true });
-    if (check !== "ok") throw new SpeechflowError("STATE_DB_INVALID", `state database ${path} failed its integrity check (${String(check)}); it was left untouched`);
+    if (check !== "ok")
+      throw new SpeechflowError("STATE_DB_INVALID", `state database ${path} failed its integrity check (${String(check)}); it was left untouched`);
   } catch (error) {
     if (error instanceof SpeechflowError) throw error;
-    throw new SpeechflowError("STATE_DB_INVALID", `state database ${path} is damaged (${(error as Error).message}); it was left untouched: move it away to start afresh`);
+    throw new SpeechflowError(
+      "STATE_DB_INVALID",
+      `state database ${path} is damaged (${(error as Error).message}); it was left untouched: move it away to start afresh`,
+    );
   } finally {
     db.close();
   }

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { ChunkTable } from "./chunk-table.js";
 import { FileTable } from "./file-table.js";
-import { RunTable, type RunInfo } from "./run-table.js";
+import { type RunInfo, RunTable } from "./run-table.js";
 import { openStateDb } from "./state-db.js";
 import { SummaryCache } from "./summary-cache.js";
 

@@ -54,7 +54,10 @@ export function extractiveSummary(segments: Segment[], options: { length: Summar
     return { ...s, score };
   });
   const keep = SENTENCES[options.length];
-  const best = [...scored].sort((a, b) => b.score - a.score || a.order - b.order).slice(0, keep).sort((a, b) => a.order - b.order);
+  const best = [...scored]
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, keep)
+    .sort((a, b) => a.order - b.order);
   const keyPoints = [...scored]
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .slice(keep, keep + Math.min(5, keep))

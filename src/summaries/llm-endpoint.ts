@@ -104,7 +104,11 @@ export class LlmEndpoint {
 
   /** One request; `last` is the previous attempt's failure, quoted if the breaker opened meanwhile. */
   private async attempt(messages: ChatMessage[], signal: AbortSignal, last: string): Promise<ChatResult> {
-    if (this.open) throw new SpeechflowError("LLM_FAILED", `${this.label}: not called again in this run after ${this.options.breakerThreshold} failures in a row (last: ${last || "see above"})`);
+    if (this.open)
+      throw new SpeechflowError(
+        "LLM_FAILED",
+        `${this.label}: not called again in this run after ${this.options.breakerThreshold} failures in a row (last: ${last || "see above"})`,
+      );
     try {
       const response = await this.client.chat.completions.create(
         { model: this.spec.model, messages, response_format: { type: "json_object" }, temperature: 0.2 },
@@ -138,7 +142,8 @@ export class LlmEndpoint {
 
   private describe(error: unknown, status: number | undefined): string {
     if (error instanceof OpenAI.APIConnectionTimeoutError) return `no answer within ${this.options.timeoutMs / 1000} s`;
-    if (error instanceof OpenAI.APIConnectionError) return `connection failed (${this.clean(String((error as { cause?: { code?: string } }).cause?.code ?? error.message))})`;
+    if (error instanceof OpenAI.APIConnectionError)
+      return `connection failed (${this.clean(String((error as { cause?: { code?: string } }).cause?.code ?? error.message))})`;
     return `HTTP ${status ?? "?"}: ${this.clean((error as Error).message)}`;
   }
 }

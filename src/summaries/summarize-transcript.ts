@@ -1,11 +1,19 @@
 import { createHash } from "node:crypto";
 import type PQueue from "p-queue";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
+import { formatClock as clock } from "../outputs/format-time.js";
 import type { Segment } from "../outputs/transcript.js";
 import { extractiveSummary } from "./extractive-summary.js";
 import type { ChatMessage, LlmEndpoint } from "./llm-endpoint.js";
-import { llmSummarySchema, PROMPT_VERSION, type LlmSummary, type SummaryContent, type SummaryLength, type SummaryRecord, type TokenUsage } from "./summary-schema.js";
-import { formatClock as clock } from "../outputs/format-time.js";
+import {
+  type LlmSummary,
+  llmSummarySchema,
+  PROMPT_VERSION,
+  type SummaryContent,
+  type SummaryLength,
+  type SummaryRecord,
+  type TokenUsage,
+} from "./summary-schema.js";
 
 export interface SummaryCache {
   get(key: string): SummaryRecord | undefined;
@@ -43,7 +51,6 @@ const OUTPUT_TOKENS = 1200;
 /** About 3 characters per token: conservative for English (about 4), not far off for others. */
 const estimateTokens = (text: string) => Math.ceil(text.length / 3);
 
-
 const transcriptLines = (segments: Segment[]) => segments.map((s) => `[${clock(s.start)}] ${s.text.trim()}`);
 
 const LENGTH_RULE: Record<SummaryLength, string> = {
@@ -67,7 +74,10 @@ function systemPrompt(options: SummarizeOptions, scope: string): string {
 }
 
 function parseReply(content: string): { ok: true; value: LlmSummary } | { ok: false; error: string } {
-  const text = content.trim().replace(/^```(?:json)?\s*/i, "").replace(/\s*```$/, "");
+  const text = content
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/\s*```$/, "");
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -76,7 +86,13 @@ function parseReply(content: string): { ok: true; value: LlmSummary } | { ok: fa
   }
   const result = llmSummarySchema.safeParse(json);
   if (!result.success) {
-    return { ok: false, error: result.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ") };
+    return {
+      ok: false,
+      error: result.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+        .join("; "),
+    };
   }
   return { ok: true, value: result.data };
 }
@@ -98,7 +114,8 @@ async function callValidated(messages: ChatMessage[], options: SummarizeOptions,
         usage.completionTokens += reply.completionTokens;
         const parsed = parseReply(reply.content);
         if (parsed.ok) return { value: parsed.value, endpoint };
-        if (attempt === REPAIRS) throw new SpeechflowError("SUMMARY_INVALID", `${endpoint.label}: invalid summary ${REPAIRS + 1} times (last: ${parsed.error})`);
+        if (attempt === REPAIRS)
+          throw new SpeechflowError("SUMMARY_INVALID", `${endpoint.label}: invalid summary ${REPAIRS + 1} times (last: ${parsed.error})`);
         conversation.push(
           { role: "assistant", content: reply.content.slice(0, 20000) },
           { role: "user", content: `That reply is not valid: ${parsed.error}. Reply again with only the corrected JSON object, all keys present.` },
@@ -137,14 +154,24 @@ async function llmSummary(segments: Segment[], options: SummarizeOptions, usage:
   const budget = options.contextTokens - OVERHEAD_TOKENS - OUTPUT_TOKENS;
   const parts = windows(lines, budget);
   if (parts.length <= 1) {
-    return callValidated([{ role: "system", content: systemPrompt(options, "the transcript of a recording") }, { role: "user", content: lines.join("\n") }], options, usage);
+    return callValidated(
+      [
+        { role: "system", content: systemPrompt(options, "the transcript of a recording") },
+        { role: "user", content: lines.join("\n") },
+      ],
+      options,
+      usage,
+    );
   }
   // map: each time window on its own (concurrently, within the queue's bound)
   const partials = await Promise.all(
     parts.map((part, k) =>
       callValidated(
         [
-          { role: "system", content: systemPrompt(options, `part ${k + 1} of ${parts.length} of the transcript of a long recording (summarise only this part)`) },
+          {
+            role: "system",
+            content: systemPrompt(options, `part ${k + 1} of ${parts.length} of the transcript of a long recording (summarise only this part)`),
+          },
           { role: "user", content: part.join("\n") },
         ],
         options,
@@ -161,7 +188,13 @@ async function llmSummary(segments: Segment[], options: SummarizeOptions, usage:
       groups.map((group) =>
         callValidated(
           [
-            { role: "system", content: systemPrompt(options, "a long recording from the summaries of its consecutive parts (merge them into one summary of the whole; keep chapter times)") },
+            {
+              role: "system",
+              content: systemPrompt(
+                options,
+                "a long recording from the summaries of its consecutive parts (merge them into one summary of the whole; keep chapter times)",
+              ),
+            },
             { role: "user", content: group.join("\n\n") },
           ],
           options,
@@ -222,7 +255,14 @@ export async function summarizeTranscript(segments: Segment[], options: Summariz
   if (hit) return { record: hit, cached: true };
   try {
     const { value, endpoint } = await llmSummary(segments, options, usage);
-    const record: SummaryRecord = { ...toContent(value, durationMs), ...base, kind: "llm", model: endpoint.spec.model, endpoint: endpoint.label.split(" at ")[1] ?? null, usage };
+    const record: SummaryRecord = {
+      ...toContent(value, durationMs),
+      ...base,
+      kind: "llm",
+      model: endpoint.spec.model,
+      endpoint: endpoint.label.split(" at ")[1] ?? null,
+      usage,
+    };
     options.cache.put(key, record);
     return { record, cached: false };
   } catch (raw) {

@@ -1,6 +1,5 @@
-import type { SummaryRecord } from "./summary-schema.js";
 import { formatClock as clock } from "../outputs/format-time.js";
-
+import type { SummaryRecord } from "./summary-schema.js";
 
 /** `<name>.summary.md`: for people (the .summary.json next to it is for scripts). */
 export function summaryMarkdown(record: SummaryRecord, source: string): string {

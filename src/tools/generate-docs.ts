@@ -4,8 +4,8 @@
  * test/unit/generated-docs.test.ts fails when they drift.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { CONFIG_FIELDS } from "../config/config-fields.js";
 import { EVENTS_SCHEMA_VERSION, eventSchema } from "../core/events.js";
@@ -39,7 +39,8 @@ export function eventsJsonSchema(): string {
 export function configTableMarkdown(): string {
   const cell = (s: string) => s.replace(/\|/g, "\\|");
   const rows = CONFIG_FIELDS.map(
-    (f) => `| \`${f.key}\` | \`${f.flag}\` | \`${f.env}\` | \`${JSON.stringify(f.defaultValue)}\` | ${cell(f.description)}${f.choices ? ` (${f.choices.join(", ")})` : ""} |`,
+    (f) =>
+      `| \`${f.key}\` | \`${f.flag}\` | \`${f.env}\` | \`${JSON.stringify(f.defaultValue)}\` | ${cell(f.description)}${f.choices ? ` (${f.choices.join(", ")})` : ""} |`,
   );
   return ["| key | flag | environment | default | meaning |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
 }

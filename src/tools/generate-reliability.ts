@@ -126,7 +126,10 @@ export function reliabilityMarkdown(bySuite: ReliabilityRows, load: LoadResult |
     return [
       "| # | case | expected | observed | |",
       "| ---: | --- | --- | --- | --- |",
-      ...list.map((r, i) => `| ${i + 1} | ${cell(r.case)} | ${cell(pattern(r.expected))} | ${cell(r.skipped !== undefined ? `not run: ${r.skipped}` : r.observed)} | ${mark(r)} |`),
+      ...list.map(
+        (r, i) =>
+          `| ${i + 1} | ${cell(r.case)} | ${cell(pattern(r.expected))} | ${cell(r.skipped !== undefined ? `not run: ${r.skipped}` : r.observed)} | ${mark(r)} |`,
+      ),
     ].join("\n");
   };
 

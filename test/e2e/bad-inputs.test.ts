@@ -3,11 +3,11 @@ import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type BadInput, badInputs } from "../helpers/bad-inputs.js";
 import { sentenceClips } from "../helpers/corpus.js";
-import { badInputs, type BadInput } from "../helpers/bad-inputs.js";
 import { CLI, MICRO_MODEL_PATH } from "../helpers/paths.js";
-import { minimalEnv, parseEvents, type CliResult } from "../helpers/run-cli.js";
-import { recordReliability, type ReliabilityRow } from "../helpers/reliability-log.js";
+import { type ReliabilityRow, recordReliability } from "../helpers/reliability-log.js";
+import { type CliResult, minimalEnv, parseEvents } from "../helpers/run-cli.js";
 
 const NOBODY = 65534;
 /**
@@ -18,7 +18,15 @@ const NOBODY = 65534;
  */
 const asRoot =
   process.getuid?.() === 0 &&
-  spawnSync("setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", process.execPath, "-e", `require("fs").accessSync(${JSON.stringify(CLI)}); require("fs").accessSync(${JSON.stringify(MICRO_MODEL_PATH)}); require("child_process").execFileSync(process.execPath, ["-e", "0"])`]).status === 0;
+  spawnSync("setpriv", [
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    "--clear-groups",
+    "--",
+    process.execPath,
+    "-e",
+    `require("fs").accessSync(${JSON.stringify(CLI)}); require("fs").accessSync(${JSON.stringify(MICRO_MODEL_PATH)}); require("child_process").execFileSync(process.execPath, ["-e", "0"])`,
+  ]).status === 0;
 const rootWithoutNobody = process.getuid?.() === 0 && !asRoot;
 let work: string;
 let tree: string;
@@ -27,9 +35,7 @@ let inputs: BadInput[];
 /** Runs the CLI as `nobody` when the tests run as root, so that file permissions are real. */
 function runUnprivileged(args: string[], cwd: string): Promise<CliResult> {
   const command = asRoot ? "setpriv" : process.execPath;
-  const argv = asRoot
-    ? [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", process.execPath, CLI, ...args]
-    : [CLI, ...args];
+  const argv = asRoot ? [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "--", process.execPath, CLI, ...args] : [CLI, ...args];
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd, env: minimalEnv(work), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -68,7 +74,10 @@ describe("crafted bad inputs (the table in docs/RELIABILITY.md)", () => {
   it("each one is transcribed or named in a clear one-line error; the run goes on and exits 3", async () => {
     const explicit = inputs.filter((i) => i.explicit).map((i) => join(work, "extra", String(i.name)));
     const out = join(work, "out");
-    const r = await runUnprivileged(["transcribe", tree, ...explicit, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"], work);
+    const r = await runUnprivileged(
+      ["transcribe", tree, ...explicit, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"],
+      work,
+    );
     expect(r.code, r.stderr).toBe(3);
     const events = parseEvents(r.stdout);
     const outcome = new Map<string, { status: string; code?: string; message?: string }>();
@@ -99,7 +108,13 @@ describe("crafted bad inputs (the table in docs/RELIABILITY.md)", () => {
       }
       if (input.needsNonRoot && rootWithoutNobody) {
         // as root permissions are not enforced: this case did not run, whatever root saw
-        rows.push({ area: "bad input", case: what, expected, observed: "", skipped: "running as root, and user nobody cannot read the checkout or start this Node, so permissions are not enforced" });
+        rows.push({
+          area: "bad input",
+          case: what,
+          expected,
+          observed: "",
+          skipped: "running as root, and user nobody cannot read the checkout or start this Node, so permissions are not enforced",
+        });
         continue;
       }
       rows.push({ area: "bad input", case: what, expected, observed, pass });
@@ -121,7 +136,10 @@ describe("crafted bad inputs (the table in docs/RELIABILITY.md)", () => {
 
   it("prints each failure as one line naming the file, control characters escaped", async () => {
     const out = join(work, "out");
-    const r = await runUnprivileged(["transcribe", tree, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--reporter", "plain"], work);
+    const r = await runUnprivileged(
+      ["transcribe", tree, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--reporter", "plain"],
+      work,
+    );
     expect(r.code).toBe(3);
     const failureLines = r.stderr.split("\n").filter((l) => l.startsWith("  ✗ "));
     const failedCount = inputs.filter((i) => i.expect.status === "failed" && !i.explicit && !(i.needsNonRoot && rootWithoutNobody)).length;

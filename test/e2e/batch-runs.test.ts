@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventSchema } from "../../src/core/events.js";
-import { compose } from "../helpers/media.js";
 import { sentenceClips } from "../helpers/corpus.js";
-import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { mediaRoute, startServer, type TestServer } from "../helpers/http-server.js";
-import { type CliResult, minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
+import { compose } from "../helpers/media.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { recordReliability } from "../helpers/reliability-log.js";
+import { type CliResult, minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
 
 const base = ["-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1"];
 
@@ -100,7 +100,18 @@ async function batch(stage: "inputs" | "first run" | "nightly re-run" | "retried
 
 const firstRun = (b: Batch): Promise<CliResult> =>
   runCli(
-    ["transcribe", b.rec, `${b.server.url}/media/talk.wav`, `${b.server.url}/media/gone.mp3`, "-o", b.out, "--json", "--notify-url", `${b.server.url}/hook`, ...base],
+    [
+      "transcribe",
+      b.rec,
+      `${b.server.url}/media/talk.wav`,
+      `${b.server.url}/media/gone.mp3`,
+      "-o",
+      b.out,
+      "--json",
+      "--notify-url",
+      `${b.server.url}/hook`,
+      ...base,
+    ],
     { cwd: b.work, env: b.env },
   );
 const nightlyRun = (b: Batch): Promise<CliResult> => {
@@ -120,7 +131,10 @@ describe("unattended batch runs", () => {
     expect(r.code, r.stderr).toBe(3);
 
     // every line is a documented event, with no field the schema does not know
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const line of lines) {
       const { time, ...event } = line;
       expect(typeof time).toBe("string");
@@ -240,7 +254,9 @@ describe("credentials in URLs", () => {
     expect(existsSync(join(credOut, host, "talk.txt"))).toBe(true);
     const everything = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? everything(join(dir, e.name)) : [join(dir, e.name)]));
-    const leaks = [r.stdout, r.stderr, ...everything(credOut).map((f) => readFileSync(f, "latin1"))].filter((t) => /s3cret-pass|abc123secret|hook-pass/.test(t));
+    const leaks = [r.stdout, r.stderr, ...everything(credOut).map((f) => readFileSync(f, "latin1"))].filter((t) =>
+      /s3cret-pass|abc123secret|hook-pass/.test(t),
+    );
     expect(leaks).toEqual([]);
     expect(readFileSync(join(credOut, "manifest.jsonl"), "utf8")).toContain("/private/talk.wav?token=REDACTED");
     recordReliability("security-credentials", [

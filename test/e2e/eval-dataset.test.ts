@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { librispeechTree, type LibriTree } from "../helpers/librispeech.js";
+import type { EvalScores } from "../../src/eval/score-dataset.js";
+import { type LibriTree, librispeechTree } from "../helpers/librispeech.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
 import { requireSclite, scliteScores } from "../helpers/sclite.js";
-import type { EvalScores } from "../../src/eval/score-dataset.js";
 
 let work: string;
 let tree: LibriTree;

@@ -1,22 +1,34 @@
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meeting } from "../helpers/corpus.js";
+import { dbHealth, mountTmpfs, processesWithMarker, remount, seeded, tree, unmount, waitUntil } from "../helpers/fault-tools.js";
 import { ffmpeg } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { type ReliabilityRow, recordReliability } from "../helpers/reliability-log.js";
 import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
-import { dbHealth, mountTmpfs, processesWithMarker, remount, seeded, tree, unmount, waitUntil } from "../helpers/fault-tools.js";
-import { recordReliability, type ReliabilityRow } from "../helpers/reliability-log.js";
 
 let work: string;
 let rec: string;
 let reference: Map<string, string>;
 const rows: ReliabilityRow[] = [];
 const mounts: string[] = [];
-const args = (out: string, extra: string[] = []) => ["transcribe", rec, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json", ...extra];
+const args = (out: string, extra: string[] = []) => [
+  "transcribe",
+  rec,
+  "-o",
+  out,
+  "-m",
+  MICRO_MODEL_PATH,
+  "--no-temperature-fallback",
+  "--threads",
+  "1",
+  "--json",
+  ...extra,
+];
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const row = (c: string, expected: string, observed: string, pass: boolean) => rows.push({ area: "fault", case: c, expected, observed, pass });
 
@@ -49,7 +61,11 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
       const extra = Math.floor(rnd() * 150);
       const run = startCli(args(out), { cwd: work, env });
       let seen = 0;
-      await waitForEvents(run.child, (events) => ((seen = events.length), events.length >= n), 60000).catch(() => undefined);
+      const enough = (events: { type: string }[]) => {
+        seen = events.length;
+        return events.length >= n;
+      };
+      await waitForEvents(run.child, enough, 60000).catch(() => undefined);
       await new Promise((r) => setTimeout(r, extra));
       run.child.kill("SIGKILL");
       await run.done;
@@ -68,29 +84,43 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     const same = JSON.stringify([...tree(out)].sort()) === JSON.stringify([...reference].sort());
     expect(same).toBe(true);
     expect(dbHealth(db).maxCommits).toBe(1);
-    row("kill -9 of the main process at 20 seeded points (seed 20261126) across a 5-file run", "visible outputs always complete; no chunk committed twice; final outputs identical", `all 20 held; final run identical (${points.filter((p) => p.includes("chunks saved")).length} kills after work had been saved)`, same);
+    row(
+      "kill -9 of the main process at 20 seeded points (seed 20261126) across a 5-file run",
+      "visible outputs always complete; no chunk committed twice; final outputs identical",
+      `all 20 held; final run identical (${points.filter((p) => p.includes("chunks saved")).length} kills after work had been saved)`,
+      same,
+    );
   }, 600000);
 
   it.each([
     ["SIGTERM", 143],
     ["SIGINT", 130],
-  ] as const)("%s stops gracefully within a bounded time, saves state, exits %i; a re-run completes", async (signal, code) => {
-    const out = join(work, `signal-${signal}`);
-    const run = startCli(args(out), { cwd: work, env: minimalEnv(work) });
-    await waitForEvents(run.child, (events) => events.some((e) => e.type === "chunk-done"));
-    const sent = Date.now();
-    run.child.kill(signal);
-    const result = await run.done;
-    const took = Date.now() - sent;
-    expect(result.code).toBe(code);
-    expect(took).toBeLessThan(20000);
-    expect(dbHealth(join(out, ".speechflow", "state.sqlite")).integrity).toBe("ok");
-    const again = await runCli(args(out), { cwd: work, env: minimalEnv(work) });
-    expect(again.code).toBe(0);
-    const same = JSON.stringify([...tree(out)].sort()) === JSON.stringify([...reference].sort());
-    expect(same).toBe(true);
-    row(`${signal} during transcription`, `exit ${code} after the chunks in flight, state saved, re-run completes`, `exit ${result.code} after ${took} ms; re-run identical`, result.code === code && same);
-  }, 120000);
+  ] as const)(
+    "%s stops gracefully within a bounded time, saves state, exits %i; a re-run completes",
+    async (signal, code) => {
+      const out = join(work, `signal-${signal}`);
+      const run = startCli(args(out), { cwd: work, env: minimalEnv(work) });
+      await waitForEvents(run.child, (events) => events.some((e) => e.type === "chunk-done"));
+      const sent = Date.now();
+      run.child.kill(signal);
+      const result = await run.done;
+      const took = Date.now() - sent;
+      expect(result.code).toBe(code);
+      expect(took).toBeLessThan(20000);
+      expect(dbHealth(join(out, ".speechflow", "state.sqlite")).integrity).toBe("ok");
+      const again = await runCli(args(out), { cwd: work, env: minimalEnv(work) });
+      expect(again.code).toBe(0);
+      const same = JSON.stringify([...tree(out)].sort()) === JSON.stringify([...reference].sort());
+      expect(same).toBe(true);
+      row(
+        `${signal} during transcription`,
+        `exit ${code} after the chunks in flight, state saved, re-run completes`,
+        `exit ${result.code} after ${took} ms; re-run identical`,
+        result.code === code && same,
+      );
+    },
+    120000,
+  );
 
   it("a worker killed from outside mid-run: its chunk is retried on a new worker and the run completes", async () => {
     const out = join(work, "worker-killed");
@@ -107,7 +137,12 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     expect(exited).toBe(true);
     const same = JSON.stringify([...tree(out)].sort()) === JSON.stringify([...reference].sort());
     expect(same).toBe(true);
-    row("a worker process killed with SIGKILL mid-run", "chunks in flight retried on a fresh worker; run completes; outputs identical", `worker-exit reported, exit ${result.code}, outputs identical`, same && exited);
+    row(
+      "a worker process killed with SIGKILL mid-run",
+      "chunks in flight retried on a fresh worker; run completes; outputs identical",
+      `worker-exit reported, exit ${result.code}, outputs identical`,
+      same && exited,
+    );
   }, 120000);
 
   it("disk full while writing transcripts: a clear error per file, database intact, resumable", async () => {
@@ -124,14 +159,20 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     expect(r.code).toBe(3);
     const failed = parseEvents(r.stdout).filter((e) => e.type === "file-failed");
     expect(failed.length).toBeGreaterThan(0);
-    for (const f of failed) expect(f).toMatchObject({ code: "OUTPUT_WRITE_FAILED", message: expect.stringMatching(/cannot write transcripts to .* \(ENOSPC\)$/) });
+    for (const f of failed)
+      expect(f).toMatchObject({ code: "OUTPUT_WRITE_FAILED", message: expect.stringMatching(/cannot write transcripts to .* \(ENOSPC\)$/) });
     expect(dbHealth(db).integrity).toBe("ok");
     if (mounted) rmSync(join(out, "filler"));
     const again = await runCli(args(out, ["--db", db]), { cwd: work, env: minimalEnv(work) });
     expect(again.code, again.stderr).toBe(0);
     const same = JSON.stringify([...tree(out)].filter(([p]) => p !== "filler").sort()) === JSON.stringify([...reference].sort());
     expect(same).toBe(true);
-    row(`disk full under the output folder (${mounted ? "2 MiB tmpfs, 48 KiB left" : "injected ENOSPC"})`, "OUTPUT_WRITE_FAILED naming the file and ENOSPC, exit 3, DB integrity ok, re-run completes", `${failed.length} file(s) failed with ENOSPC, integrity ok, re-run identical`, same);
+    row(
+      `disk full under the output folder (${mounted ? "2 MiB tmpfs, 48 KiB left" : "injected ENOSPC"})`,
+      "OUTPUT_WRITE_FAILED naming the file and ENOSPC, exit 3, DB integrity ok, re-run completes",
+      `${failed.length} file(s) failed with ENOSPC, integrity ok, re-run identical`,
+      same,
+    );
   }, 120000);
 
   it("disk full under the state database: the run stops with a clear message, the database stays intact", async () => {
@@ -145,14 +186,21 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     if (mounted) writeFileSync(join(dbDir, "filler"), Buffer.alloc(1024 * 1024 - 120 * 1024));
     const r = await runCli(args(out, ["--db", db]), { cwd: work, env: minimalEnv(work, mounted ? {} : { SPEECHFLOW_FAULT_DB_FULL_AFTER: "3" }) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/speechflow: error: the state database cannot be written \(database or disk is full\); free some space and run again: finished chunks are saved/);
+    expect(r.stderr).toMatch(
+      /speechflow: error: the state database cannot be written \(database or disk is full\); free some space and run again: finished chunks are saved/,
+    );
     expect(dbHealth(db).integrity).toBe("ok");
     if (mounted) rmSync(join(dbDir, "filler"));
     const again = await runCli(args(out, ["--db", db]), { cwd: work, env: minimalEnv(work) });
     expect(again.code, again.stderr).toBe(0);
     const same = JSON.stringify([...tree(out)].sort()) === JSON.stringify([...reference].sort());
     expect(same).toBe(true);
-    row(`disk full under the state database (${mounted ? "1 MiB tmpfs, 120 KiB left" : "injected SQLITE_FULL after 3 commits"})`, "exit 1 with a one-line message, DB integrity ok, re-run completes", `exit ${r.code}: "${r.stderr.trim().split("\n").pop()!.slice(0, 90)}…"; integrity ok; re-run identical`, same);
+    row(
+      `disk full under the state database (${mounted ? "1 MiB tmpfs, 120 KiB left" : "injected SQLITE_FULL after 3 commits"})`,
+      "exit 1 with a one-line message, DB integrity ok, re-run completes",
+      `exit ${r.code}: "${r.stderr.trim().split("\n").pop()!.slice(0, 90)}…"; integrity ok; re-run identical`,
+      same,
+    );
   }, 120000);
 
   it("output folder made read-only mid-run: clear errors, nothing lost, resumable", async () => {
@@ -178,7 +226,12 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     expect(again.code, again.stderr).toBe(0);
     const same = JSON.stringify([...tree(out)].sort()) === JSON.stringify([...reference].sort());
     expect(same).toBe(true);
-    row(`output folder read-only mid-run (${mounted ? "tmpfs remounted ro after the first file" : "injected EROFS"})`, "OUTPUT_WRITE_FAILED (EROFS) per file, exit 3, re-run completes", `${failed.length} file(s) failed with EROFS; re-run identical`, same);
+    row(
+      `output folder read-only mid-run (${mounted ? "tmpfs remounted ro after the first file" : "injected EROFS"})`,
+      "OUTPUT_WRITE_FAILED (EROFS) per file, exit 3, re-run completes",
+      `${failed.length} file(s) failed with EROFS; re-run identical`,
+      same,
+    );
   }, 120000);
 
   it("an input deleted mid-run fails alone; an input rewritten while it is decoded is not saved as done", async () => {
@@ -188,22 +241,45 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     // a long file (an hour of near-silence) keeps ffmpeg busy long enough to change it meanwhile
     ffmpeg(["-f", "lavfi", "-t", "3600", "-i", "anoisesrc=r=16000:a=0.0005:c=pink", "-c:a", "flac", join(dir, "a-long.flac")]);
     const out = join(work, "mid-out");
-    const run = startCli(["transcribe", dir, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"], { cwd: work, env: minimalEnv(work) });
+    const run = startCli(["transcribe", dir, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
     await waitForEvents(run.child, (events) => events.some((e) => e.type === "file-start" && String((e as { file?: string }).file).endsWith("a-long.flac")));
     rmSync(join(dir, "m3.mp3"));
     await new Promise((r) => setTimeout(r, 300));
     appendFileSync(join(dir, "a-long.flac"), Buffer.alloc(1024));
     const r = await run.done;
     expect(r.code).toBe(3);
-    const failed = new Map(parseEvents(r.stdout).filter((e) => e.type === "file-failed").map((e) => [String(e.file).split("/").pop(), e]));
+    const failed = new Map(
+      parseEvents(r.stdout)
+        .filter((e) => e.type === "file-failed")
+        .map((e) => [String(e.file).split("/").pop(), e]),
+    );
     expect(failed.get("m3.mp3")).toMatchObject({ code: "INPUT_NOT_FOUND", message: "file disappeared before it was read" });
-    expect(failed.get("a-long.flac")).toMatchObject({ code: "INPUT_CHANGED", message: "file changed while it was being transcribed; run again to transcribe the new content" });
+    expect(failed.get("a-long.flac")).toMatchObject({
+      code: "INPUT_CHANGED",
+      message: "file changed while it was being transcribed; run again to transcribe the new content",
+    });
     expect(existsSync(join(out, "m0.txt")) && existsSync(join(out, "m2.txt"))).toBe(true);
-    const again = await runCli(["transcribe", dir, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"], { cwd: work, env: minimalEnv(work) });
+    const again = await runCli(["transcribe", dir, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(existsSync(join(out, "a-long.txt"))).toBe(true);
-    row("an input deleted before its turn", "INPUT_NOT_FOUND for it alone, the others finish, exit 3", `${failed.get("m3.mp3")?.code}: ${failed.get("m3.mp3")?.message}`, true);
-    row("an input appended to while ffmpeg decodes it", "INPUT_CHANGED (not saved as done); the next run transcribes the new content", `${failed.get("a-long.flac")?.code}; next run: done`, true);
+    row(
+      "an input deleted before its turn",
+      "INPUT_NOT_FOUND for it alone, the others finish, exit 3",
+      `${failed.get("m3.mp3")?.code}: ${failed.get("m3.mp3")?.message}`,
+      true,
+    );
+    row(
+      "an input appended to while ffmpeg decodes it",
+      "INPUT_CHANGED (not saved as done); the next run transcribes the new content",
+      `${failed.get("a-long.flac")?.code}; next run: done`,
+      true,
+    );
   }, 180000);
 
   it("a corrupted, foreign or non-SQLite state database is refused with a clear message and left untouched", async () => {
@@ -228,7 +304,11 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
         },
         /is an SQLite database of another program; it was left untouched/,
       ],
-      ["a text file where the database should be", (p) => writeFileSync(p, "not a database\n".repeat(100)), /is not a speechflow state database \(not an SQLite file\)/],
+      [
+        "a text file where the database should be",
+        (p) => writeFileSync(p, "not a database\n".repeat(100)),
+        /is not a speechflow state database \(not an SQLite file\)/,
+      ],
     ];
     for (const [what, make, message] of cases) {
       const db = join(work, `bad-${rows.length}.sqlite`);
@@ -254,6 +334,11 @@ describe("fault injection (docs/RELIABILITY.md)", () => {
     expect(second.stderr).toMatch(/another speechflow run .* is using/);
     const r = await first.done;
     expect(r.code).toBe(0);
-    row("a second transcribe on the same output folder while one runs", "the second exits 75 at once; the first completes", `second: exit 75 after ${took} ms; first: exit ${r.code}`, true);
+    row(
+      "a second transcribe on the same output folder while one runs",
+      "the second exits 75 at once; the first completes",
+      `second: exit 75 after ${took} ms; first: exit ${r.code}`,
+      true,
+    );
   }, 120000);
 });

@@ -2,15 +2,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compose } from "../helpers/media.js";
 import { sentenceClips } from "../helpers/corpus.js";
+import { compose } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
 
 let work: string;
 let rec: string;
 const base = ["-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"];
-const done = (stdout: string) => parseEvents(stdout).filter((e) => e.type === "file-done").map((e) => String(e.file)).sort();
+const done = (stdout: string) =>
+  parseEvents(stdout)
+    .filter((e) => e.type === "file-done")
+    .map((e) => String(e.file))
+    .sort();
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "sf-inputs-"));
@@ -42,14 +46,20 @@ describe("inputs", () => {
   });
 
   it("reports an input that does not exist and goes on (exit 3)", async () => {
-    const r = await runCli(["transcribe", "rec/en", "nope.mp3", "-o", join(work, "out-missing"), ...base.filter((a) => a !== "--json")], { cwd: work, env: minimalEnv(work) });
+    const r = await runCli(["transcribe", "rec/en", "nope.mp3", "-o", join(work, "out-missing"), ...base.filter((a) => a !== "--json")], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/✗ nope\.mp3: no such file or directory/);
     expect(existsSync(join(work, "out-missing", "one.txt"))).toBe(true);
   });
 
   it("fails clearly with exit 1 when ffmpeg cannot be found, and 2 on usage errors", async () => {
-    const noFfmpeg = await runCli(["transcribe", "rec", "-o", join(work, "o1"), ...base], { cwd: work, env: minimalEnv(work, { SPEECHFLOW_FFMPEG: "/opt/none/ffmpeg" }) });
+    const noFfmpeg = await runCli(["transcribe", "rec", "-o", join(work, "o1"), ...base], {
+      cwd: work,
+      env: minimalEnv(work, { SPEECHFLOW_FFMPEG: "/opt/none/ffmpeg" }),
+    });
     expect(noFfmpeg.code).toBe(1);
     expect(noFfmpeg.stderr).toMatch(/ffmpeg not found at \/opt\/none\/ffmpeg .*apt-get install ffmpeg/);
     const noInputs = await runCli(["transcribe", "-o", join(work, "o2")], { cwd: work, env: minimalEnv(work) });
@@ -61,7 +71,10 @@ describe("inputs", () => {
   });
 
   it("says where to put a model that is missing", async () => {
-    const r = await runCli(["transcribe", "rec", "-o", join(work, "o3"), "-m", "small.en"], { cwd: work, env: minimalEnv(work, { SPEECHFLOW_MODELS: join(work, "models") }) });
+    const r = await runCli(["transcribe", "rec", "-o", join(work, "o3"), "-m", "small.en"], {
+      cwd: work,
+      env: minimalEnv(work, { SPEECHFLOW_MODELS: join(work, "models") }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/model "small\.en" not found .*ggml-small\.en\.bin/);
   });
@@ -80,7 +93,10 @@ describe("inputs", () => {
 describe("word timestamps", () => {
   it("adds words with timings inside their segment to the json output", async () => {
     const out = join(work, "out-words");
-    const r = await runCli(["transcribe", "rec/en/two.ogg", "-o", out, ...base, "--word-timestamps", "--formats", "json"], { cwd: work, env: minimalEnv(work) });
+    const r = await runCli(["transcribe", "rec/en/two.ogg", "-o", out, ...base, "--word-timestamps", "--formats", "json"], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(out, "two.txt"))).toBe(false);
     const json = JSON.parse(readFileSync(join(out, "two.json"), "utf8")) as {

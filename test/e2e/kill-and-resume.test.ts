@@ -1,18 +1,28 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordReliability, type ReliabilityRow } from "../helpers/reliability-log.js";
 import { meeting } from "../helpers/corpus.js";
-import { MICRO_MODEL_PATH } from "../helpers/paths.js";
-import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
 import { processesWithMarker, tree, waitUntil } from "../helpers/fault-tools.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { type ReliabilityRow, recordReliability } from "../helpers/reliability-log.js";
+import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
 
 let work: string;
 let rec: string;
 const args = (out: string, extra: string[] = []) => [
-  "transcribe", rec, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json", ...extra,
+  "transcribe",
+  rec,
+  "-o",
+  out,
+  "-m",
+  MICRO_MODEL_PATH,
+  "--no-temperature-fallback",
+  "--threads",
+  "1",
+  "--json",
+  ...extra,
 ];
 
 beforeAll(() => {
@@ -112,7 +122,10 @@ describe("kill and resume (built CLI)", () => {
 
   it("a worker that aborts mid-chunk costs one retry; the run completes", async () => {
     const out = join(work, "crash-once");
-    const result = await runCli(args(out), { cwd: work, env: minimalEnv(work, { SPEECHFLOW_FAULT_ABORT_NTH: "3", SPEECHFLOW_FAULT_ONCE_FILE: join(work, "fault-fired") }) });
+    const result = await runCli(args(out), {
+      cwd: work,
+      env: minimalEnv(work, { SPEECHFLOW_FAULT_ABORT_NTH: "3", SPEECHFLOW_FAULT_ONCE_FILE: join(work, "fault-fired") }),
+    });
     expect(result.code, result.stderr).toBe(0);
     const events = parseEvents(result.stdout);
     expect(events.some((e) => e.type === "worker-exit" && e.reason === "killed by SIGABRT")).toBe(true);
@@ -133,7 +146,10 @@ describe("kill and resume (built CLI)", () => {
     expect(result.code).toBe(3);
     const failed = parseEvents(result.stdout).filter((e) => e.type === "file-failed");
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ code: "CHUNK_FAILED", message: expect.stringMatching(/chunk 1 \(.*\) failed after 2 attempts: worker crashed \(killed by SIGABRT\)/) });
+    expect(failed[0]).toMatchObject({
+      code: "CHUNK_FAILED",
+      message: expect.stringMatching(/chunk 1 \(.*\) failed after 2 attempts: worker crashed \(killed by SIGABRT\)/),
+    });
     expect(String(failed[0]!.file)).toContain("meeting-2.mp3");
     for (const i of [0, 1, 3]) expect(existsSync(join(out, `day ${i}`, `meeting-${i}.txt`))).toBe(true);
     expect(existsSync(join(out, "day 2", "meeting-2.txt"))).toBe(false);

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compose, ffmpeg, speak } from "../helpers/media.js";
 import { sentenceClips } from "../helpers/corpus.js";
+import { compose, ffmpeg, speak } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
 
@@ -30,7 +30,22 @@ beforeAll(() => {
   compose([clips[0]!, 2, clips[1]!, 0.5, clips[2]!], join(rec, "a", "b", "talk one.mp3"), ["-b:a", "64k"]);
   compose([clips[3]!, 1, clips[4]!], join(rec, "Ünïcödé dir", "café.m4a"), ["-c:a", "aac"]);
   const speech = speak("This sentence is the sound track of a short video clip.", join(work, "v.wav"));
-  ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=160x120:r=10", "-i", speech, "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", join(rec, "video clip.mp4")]);
+  ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    "color=c=blue:s=160x120:r=10",
+    "-i",
+    speech,
+    "-shortest",
+    "-c:v",
+    "libx264",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    join(rec, "video clip.mp4"),
+  ]);
   compose([2, clips[5]!, 40, clips[6]!], join(rec, "top.flac"));
   // bad inputs
   writeFileSync(join(rec, "bad", "empty.wav"), "");
@@ -111,7 +126,9 @@ describe("speechflow transcribe on a messy folder (built CLI, real ffmpeg + whis
   it("does not transcribe the 40 s silence of top.flac", () => {
     const db = new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
     const row = db
-      .prepare("SELECT f.duration_ms AS duration, SUM(c.audio_ms) AS sent, GROUP_CONCAT(c.spans, ';') AS spans FROM files f JOIN chunks c ON c.file_id = f.id WHERE f.rel_path = 'top.flac'")
+      .prepare(
+        "SELECT f.duration_ms AS duration, SUM(c.audio_ms) AS sent, GROUP_CONCAT(c.spans, ';') AS spans FROM files f JOIN chunks c ON c.file_id = f.id WHERE f.rel_path = 'top.flac'",
+      )
       .get() as { duration: number; sent: number; spans: string };
     db.close();
     // 2 s of silence, a sentence, 40 s of silence, a sentence: only the sentences reach whisper
@@ -128,7 +145,10 @@ describe("speechflow transcribe on a messy folder (built CLI, real ffmpeg + whis
   });
 
   it("re-runs as a no-op for finished files and still reports the bad ones", async () => {
-    const again = await runCli(["transcribe", rec, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--json"], { cwd: work, env: minimalEnv(work) });
+    const again = await runCli(["transcribe", rec, "-o", out, "-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--json"], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
     expect(again.code).toBe(3);
     const events = parseEvents(again.stdout);
     expect(events.filter((e) => e.type === "file-skipped")).toHaveLength(4);

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { speak } from "../helpers/media.js";
-import { startModelServer, type ModelServer } from "../helpers/model-server.js";
+import { type ModelServer, startModelServer } from "../helpers/model-server.js";
 import { CLI, MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, runCli } from "../helpers/run-cli.js";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { meeting, sentenceClips } from "../helpers/corpus.js";
-import { startFakeTranscriptionServer, type FakeTranscriptionServer } from "../helpers/fake-transcription-server.js";
+import { type FakeTranscriptionServer, startFakeTranscriptionServer } from "../helpers/fake-transcription-server.js";
 import { compose } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
@@ -42,8 +42,20 @@ async function server(options: Parameters<typeof startFakeTranscriptionServer>[0
 
 const env = (extra: Record<string, string> = {}) => minimalEnv(work, { SF_TEST_KEY: KEY, SPEECHFLOW_RETRY_BASE_MS: "50", ...extra });
 const remote = (s: FakeTranscriptionServer, out: string, input: string, extra: string[] = []) => [
-  "transcribe", input, "-o", out, "--engine", "remote", "--remote-base-url", s.url, "--remote-model", "whisper-1",
-  "--remote-api-key-env", "SF_TEST_KEY", "--json", ...extra,
+  "transcribe",
+  input,
+  "-o",
+  out,
+  "--engine",
+  "remote",
+  "--remote-base-url",
+  s.url,
+  "--remote-model",
+  "whisper-1",
+  "--remote-api-key-env",
+  "SF_TEST_KEY",
+  "--json",
+  ...extra,
 ];
 
 function chunksOf(out: string) {
@@ -86,9 +98,16 @@ describe("remote backend (--engine remote)", () => {
     // what arrived decodes to the windows' lengths: real audio, one window per request (in any order)
     const sent = s.requests.map((req) => req.durationMs!).sort((a, b) => a - b);
     const windowsMs = chunks.map((c) => c.audioMs).sort((a, b) => a - b);
-    sent.forEach((ms, i) => expect(Math.abs(ms - windowsMs[i]!)).toBeLessThan(40));
+    sent.forEach((ms, i) => {
+      expect(Math.abs(ms - windowsMs[i]!)).toBeLessThan(40);
+    });
     expect(s.requests.every((req) => req.file?.type === "audio/flac" && req.responseFormat === "verbose_json")).toBe(true);
-    const json = JSON.parse(readFileSync(join(out, "standup.json"), "utf8")) as { segments: Segment[]; durationMs: number; chunks: { backend: string; requestIds: string[] }[]; settings: { backend?: string } };
+    const json = JSON.parse(readFileSync(join(out, "standup.json"), "utf8")) as {
+      segments: Segment[];
+      durationMs: number;
+      chunks: { backend: string; requestIds: string[] }[];
+      settings: { backend?: string };
+    };
     const windows = new Set(json.segments.map((seg) => /window (\d+)/.exec(seg.text)![1]));
     expect(windows.size).toBe(chunks.length);
     // window k's segments start at or after window k-1's: one offset per window maps them back
@@ -151,7 +170,10 @@ describe("remote backend (--engine remote)", () => {
     expect(s.requests).toHaveLength(1);
     const refusals = parseEvents(r.stdout).filter((e) => e.type === "warning" && String(e.message).includes("refused the key in SF_TEST_KEY (HTTP 401)"));
     expect(refusals).toHaveLength(1);
-    const plain = await runCli(remote(s, join(work, "out-401-plain"), shortDir, ["--remote-concurrency", "1"]).filter((a) => a !== "--json"), { cwd: work, env: env({ SF_TEST_KEY: "sk-wrong" }) });
+    const plain = await runCli(
+      remote(s, join(work, "out-401-plain"), shortDir, ["--remote-concurrency", "1"]).filter((a) => a !== "--json"),
+      { cwd: work, env: env({ SF_TEST_KEY: "sk-wrong" }) },
+    );
     expect(plain.stderr.split("\n").filter((l) => l.includes("refused the key in SF_TEST_KEY (HTTP 401)"))).toHaveLength(1);
     expect(plain.stderr).toMatch(/one\.wav: chunk 0 \(.*\) failed after 1 attempt: remote transcription is off for this run/);
     expect(r.stderr).not.toContain("sk-wrong");
@@ -191,10 +213,16 @@ describe("remote backend (--engine remote)", () => {
   it("a preset fills in limits and prices: Groq bills at least 10 s a request, and the run says what it cost", async () => {
     const s = await server();
     const out = join(work, "out-groq");
-    const r = await runCli(remote(s, out, shortDir, ["--remote-preset", "groq"]).filter((a) => a !== "--json"), { cwd: work, env: env() });
+    const r = await runCli(
+      remote(s, out, shortDir, ["--remote-preset", "groq"]).filter((a) => a !== "--json"),
+      { cwd: work, env: env() },
+    );
     expect(r.code, r.stderr).toBe(0);
     const billed = chunksOf(out).map((c) => JSON.parse(c.remote!) as { provider: string; model: string; billedSeconds: number });
-    expect(billed.map((b) => [b.provider, b.model, b.billedSeconds])).toEqual([["groq", "whisper-1", 10], ["groq", "whisper-1", 10]]);
+    expect(billed.map((b) => [b.provider, b.model, b.billedSeconds])).toEqual([
+      ["groq", "whisper-1", 10],
+      ["groq", "whisper-1", 10],
+    ]);
     // 20 s billed at $0.04 an hour
     expect(r.stderr).toMatch(/remote groq \(whisper-1\): 2 requests, 0\.\d min of audio sent, about \$0\.0002 \(0\.3 min billed\)/);
   });
@@ -221,8 +249,26 @@ describe("remote backend (--engine remote)", () => {
 
 describe("remote fallback (--remote-fallback)", () => {
   const fallback = (s: FakeTranscriptionServer, out: string, extra: string[] = []) => [
-    "transcribe", shortDir, "-o", out, "-m", MICRO_MODEL_PATH, "--threads", "1", "--no-temperature-fallback", "--max-attempts", "2",
-    "--remote-fallback", "--remote-base-url", s.url, "--remote-model", "whisper-1", "--remote-api-key-env", "SF_TEST_KEY", "--json", ...extra,
+    "transcribe",
+    shortDir,
+    "-o",
+    out,
+    "-m",
+    MICRO_MODEL_PATH,
+    "--threads",
+    "1",
+    "--no-temperature-fallback",
+    "--max-attempts",
+    "2",
+    "--remote-fallback",
+    "--remote-base-url",
+    s.url,
+    "--remote-model",
+    "whisper-1",
+    "--remote-api-key-env",
+    "SF_TEST_KEY",
+    "--json",
+    ...extra,
   ];
 
   it("a chunk that crashes every local worker is sent to the remote backend; the others stay local", async () => {

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compose } from "../helpers/media.js";
 import { sentenceClips } from "../helpers/corpus.js";
+import { type FakeOpenAi, startFakeOpenAi, summaryReply } from "../helpers/fake-openai-server.js";
+import { compose } from "../helpers/media.js";
 import { ARTIFACTS, MICRO_MODEL_PATH } from "../helpers/paths.js";
-import { startFakeOpenAi, summaryReply, type FakeOpenAi } from "../helpers/fake-openai-server.js";
 import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
 
 const KEY = "sk-e2e-DO-NOT-LEAK-4242424242";
@@ -36,10 +36,13 @@ afterAll(() => llm.close());
 
 describe("--summarize --pdf --report through the CLI", () => {
   it("writes summaries, per-file PDFs and report.pdf that poppler reads back, Unicode intact", async () => {
-    const r = await runCli(["transcribe", rec, "-o", out, "--summarize", "--pdf", "--report", "--llm-base-url", llm.baseURL, "--llm-model", "fake-4o", ...base], {
-      cwd: work,
-      env: env(),
-    });
+    const r = await runCli(
+      ["transcribe", rec, "-o", out, "--summarize", "--pdf", "--report", "--llm-base-url", llm.baseURL, "--llm-model", "fake-4o", ...base],
+      {
+        cwd: work,
+        env: env(),
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(llm.requests).toHaveLength(2);
     expect(r.stderr).toMatch(/summaries: 2 written, 0 failed; LLM: 2 requests, [\d,]+ prompt \+ [\d,]+ completion tokens/);
@@ -92,10 +95,13 @@ describe("--summarize --pdf --report through the CLI", () => {
 
   it("re-runs pay nothing: up-to-date summaries are kept, deleted ones come from the cache", async () => {
     const before = llm.requests.length;
-    const again = await runCli(["transcribe", rec, "-o", out, "--summarize", "--pdf", "--llm-base-url", llm.baseURL, "--llm-model", "fake-4o", "--json", ...base], {
-      cwd: work,
-      env: env(),
-    });
+    const again = await runCli(
+      ["transcribe", rec, "-o", out, "--summarize", "--pdf", "--llm-base-url", llm.baseURL, "--llm-model", "fake-4o", "--json", ...base],
+      {
+        cwd: work,
+        env: env(),
+      },
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(llm.requests.length).toBe(before);
     rmSync(join(out, "retro.summary.json"));

@@ -35,16 +35,36 @@ export function badInputs(clip: string, scratch: string): BadInput[] {
   const unreadable: RegExp = /not a readable audio\/video file \(ffmpeg: .+\)/;
   return [
     { name: "good.wav", what: "a normal espeak-ng recording", expect: { status: "done" }, make: (p) => copyFileSync(clip, p) },
-    { name: "zero.wav", what: "zero bytes", expect: { status: "failed", code: "MEDIA_EMPTY", message: /^empty file \(0 bytes\)$/ }, make: (p) => writeFileSync(p, "") },
+    {
+      name: "zero.wav",
+      what: "zero bytes",
+      expect: { status: "failed", code: "MEDIA_EMPTY", message: /^empty file \(0 bytes\)$/ },
+      make: (p) => writeFileSync(p, ""),
+    },
     {
       name: "truncated-header.wav",
       what: "the first 30 bytes of a wav (header cut)",
       expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable },
       make: (p) => writeFileSync(p, readFileSync(clip).subarray(0, 30)),
     },
-    { name: "random.mp3", what: "64 KiB of random bytes named .mp3", expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable }, make: (p) => writeFileSync(p, random(65536)) },
-    { name: "random.mp4", what: "64 KiB of random bytes named .mp4", expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable }, make: (p) => writeFileSync(p, random(65536)) },
-    { name: "text-as.wav", what: "a text file named .wav", expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable }, make: (p) => writeFileSync(p, "meeting notes, not audio\n".repeat(50)) },
+    {
+      name: "random.mp3",
+      what: "64 KiB of random bytes named .mp3",
+      expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable },
+      make: (p) => writeFileSync(p, random(65536)),
+    },
+    {
+      name: "random.mp4",
+      what: "64 KiB of random bytes named .mp4",
+      expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable },
+      make: (p) => writeFileSync(p, random(65536)),
+    },
+    {
+      name: "text-as.wav",
+      what: "a text file named .wav",
+      expect: { status: "failed", code: "MEDIA_UNREADABLE", message: unreadable },
+      make: (p) => writeFileSync(p, "meeting notes, not audio\n".repeat(50)),
+    },
     {
       name: "html-as.m4a",
       what: "an HTML error page named .m4a",
@@ -60,7 +80,12 @@ export function badInputs(clip: string, scratch: string): BadInput[] {
       make: (p) => ffmpeg(["-f", "lavfi", "-t", "3600", "-i", "anullsrc=r=8000:cl=mono", "-c:a", "flac", p]),
     },
     { name: "96k-8ch.wav", what: "96 kHz, 8 channels", expect: { status: "done" }, make: (p) => ffmpeg(["-i", clip, "-ar", "96000", "-ac", "8", p]) },
-    { name: "mulaw-8k.wav", what: "mono 8 kHz mu-law", expect: { status: "done" }, make: (p) => ffmpeg(["-i", clip, "-ar", "8000", "-ac", "1", "-c:a", "pcm_mulaw", p]) },
+    {
+      name: "mulaw-8k.wav",
+      what: "mono 8 kHz mu-law",
+      expect: { status: "done" },
+      make: (p) => ffmpeg(["-i", clip, "-ar", "8000", "-ac", "1", "-c:a", "pcm_mulaw", p]),
+    },
     {
       name: "video-no-audio.mp4",
       what: "a video without an audio track",
@@ -73,7 +98,12 @@ export function badInputs(clip: string, scratch: string): BadInput[] {
       expect: { status: "done" },
       make: (p) => ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=10", "-i", clip, "-c:v", "mpeg4", "-c:a", "libvorbis", "-shortest", p]),
     },
-    { name: "ogg-as.mp3", what: "Ogg Vorbis named .mp3 (wrong extension)", expect: { status: "done" }, make: (p) => ffmpeg(["-i", clip, "-c:a", "libvorbis", "-f", "ogg", p]) },
+    {
+      name: "ogg-as.mp3",
+      what: "Ogg Vorbis named .mp3 (wrong extension)",
+      expect: { status: "done" },
+      make: (p) => ffmpeg(["-i", clip, "-c:a", "libvorbis", "-f", "ogg", p]),
+    },
     { name: "wav-as.mp4", what: "a wav named .mp4", expect: { status: "done" }, make: (p) => copyFileSync(clip, p) },
     {
       name: "sparse-4gb.wav",
@@ -207,7 +237,12 @@ export function badInputs(clip: string, scratch: string): BadInput[] {
         writeFileSync(p, b);
       },
     },
-    { name: "stereo-one-silent.wav", what: "stereo with one silent channel", expect: { status: "done" }, make: (p) => ffmpeg(["-i", clip, "-af", "pan=stereo|c0=c0|c1=0*c0", p]) },
+    {
+      name: "stereo-one-silent.wav",
+      what: "stereo with one silent channel",
+      expect: { status: "done" },
+      make: (p) => ffmpeg(["-i", clip, "-af", "pan=stereo|c0=c0|c1=0*c0", p]),
+    },
     {
       name: "fifo.wav",
       what: "a named pipe given as an input",

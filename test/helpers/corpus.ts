@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { compose, speak } from "./media.js";
 import { ARTIFACTS, ROOT } from "./paths.js";
 
-const SENTENCES = readFileSync(join(ROOT, "fixtures", "sentences.txt"), "utf8").trim().split("\n");
+const SENTENCES = readFileSync(join(ROOT, "fixtures", "sentences.txt"), "utf8")
+  .trim()
+  .split("\n");
 
 /** espeak-ng clips of the fixture sentences, made once per machine */
 export function sentenceClips(): string[] {

@@ -2,10 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 
 /** What the fake does with one request: reply with content, or fail in a chosen way. */
-export type Behaviour =
-  | { kind: "reply"; content: string }
-  | { kind: "status"; status: number; retryAfter?: string; body?: unknown }
-  | { kind: "hang" };
+export type Behaviour = { kind: "reply"; content: string } | { kind: "status"; status: number; retryAfter?: string; body?: unknown } | { kind: "hang" };
 
 export interface ChatRequest {
   at: number;
@@ -56,7 +53,9 @@ export async function startFakeOpenAi(decide: (request: ChatRequest, index: numb
         if (behaviour.kind === "status") {
           const headers: Record<string, string> = { "content-type": "application/json" };
           if (behaviour.retryAfter !== undefined) headers["retry-after"] = behaviour.retryAfter;
-          res.writeHead(behaviour.status, headers).end(JSON.stringify(behaviour.body ?? { error: { message: `status ${behaviour.status}`, type: "server_error" } }), finish);
+          res
+            .writeHead(behaviour.status, headers)
+            .end(JSON.stringify(behaviour.body ?? { error: { message: `status ${behaviour.status}`, type: "server_error" } }), finish);
           return;
         }
         const promptTokens = Math.ceil(request.body.messages.reduce((n, m) => n + m.content.length, 0) / 4);
@@ -98,7 +97,10 @@ export function summaryReply(overrides: Record<string, unknown> = {}): string {
     title: "Weekly planning: Zürich office",
     summary: "The team agreed on the déjà-vu release plan. Привет from the Kyiv office; Ελληνικά notes; zażółć gęślą jaźń.",
     keyPoints: ["Release moves to Thursday", "Café budget approved"],
-    actionItems: [{ text: "Send the release notes", owner: "Maria" }, { text: "Book the room", owner: null }],
+    actionItems: [
+      { text: "Send the release notes", owner: "Maria" },
+      { text: "Book the room", owner: null },
+    ],
     chapters: [
       { title: "Opening", startSeconds: 0 },
       { title: "Budget", startSeconds: 4 },

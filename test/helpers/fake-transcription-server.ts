@@ -93,9 +93,7 @@ export interface FakeTranscriptionServer {
   close(): Promise<void>;
 }
 
-export async function startFakeTranscriptionServer(
-  options: { shape?: TranscriptionShape; rules?: TranscriptionRules } = {},
-): Promise<FakeTranscriptionServer> {
+export async function startFakeTranscriptionServer(options: { shape?: TranscriptionShape; rules?: TranscriptionRules } = {}): Promise<FakeTranscriptionServer> {
   const state = new ServerState(options.shape ?? "openai-verbose", options.rules ?? {});
   const server = createServer((req, res) => {
     state.handle(req, res).catch((error: unknown) => {
@@ -234,8 +232,14 @@ class ServerState {
       sendError(res, 401, "invalid_request_error", `Incorrect API key provided: ${shown}***.`, { code: "invalid_api_key" });
       return;
     }
-    if (!request.model) return sendError(res, 400, "invalid_request_error", "you must provide a model parameter", { param: "model" });
-    if (!request.file) return sendError(res, 400, "invalid_request_error", "you must provide a file parameter", { param: "file" });
+    if (!request.model) {
+      sendError(res, 400, "invalid_request_error", "you must provide a model parameter", { param: "model" });
+      return;
+    }
+    if (!request.file) {
+      sendError(res, 400, "invalid_request_error", "you must provide a file parameter", { param: "file" });
+      return;
+    }
     if (rules.rejectLargerThanBytes !== undefined && request.file.bytes.length > rules.rejectLargerThanBytes) {
       sendFault(res, { status: 413 });
       return;
@@ -246,9 +250,15 @@ class ServerState {
       return;
     }
     if (request.durationMs === undefined) {
-      sendError(res, 400, "invalid_request_error", "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']", {
-        param: "file",
-      });
+      sendError(
+        res,
+        400,
+        "invalid_request_error",
+        "Invalid file format. Supported formats: ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm']",
+        {
+          param: "file",
+        },
+      );
       return;
     }
     sendTranscription(res, this.shape, request);
@@ -389,7 +399,9 @@ function wordsOf(segment: FakeSegment): { word: string; start: number; end: numb
 const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
 
 const wants = (request: TranscriptionRequest, granularity: "word" | "segment") =>
-  granularity === "segment" ? request.timestampGranularities.length === 0 || request.timestampGranularities.includes("segment") : request.timestampGranularities.includes("word");
+  granularity === "segment"
+    ? request.timestampGranularities.length === 0 || request.timestampGranularities.includes("segment")
+    : request.timestampGranularities.includes("word");
 
 /** OpenAI's verbose segment object, as whisper-1 (and Groq, speaches) send it. */
 function openAiSegment(segment: FakeSegment, id: number) {
@@ -399,7 +411,10 @@ function openAiSegment(segment: FakeSegment, id: number) {
     start: round(segment.start),
     end: round(segment.end),
     text: segment.text,
-    tokens: segment.text.trim().split(/\s+/).map((_, i) => 1000 + i),
+    tokens: segment.text
+      .trim()
+      .split(/\s+/)
+      .map((_, i) => 1000 + i),
     temperature: 0,
     avg_logprob: -0.25,
     compression_ratio: 1.2,

@@ -27,7 +27,10 @@ export function librispeechTree(root: string, speaker = "103", chapter = "1240")
   const trans: string[] = [];
   lines.forEach((line, i) => {
     const m = /^(.*)\((.+)\)\s*$/.exec(line)!;
-    const text = m[1]!.replace(/<\/?s>/g, "").trim().toUpperCase();
+    const text = m[1]!
+      .replace(/<\/?s>/g, "")
+      .trim()
+      .toUpperCase();
     const id = `${speaker}-${chapter}-${String(i).padStart(4, "0")}`;
     const flac = join(dir, `${id}.flac`);
     if (!existsSync(flac)) ffmpeg(["-i", join(LIBRIVOX_DIR, `${m[2]!.trim()}.wav`), "-ar", "16000", "-ac", "1", flac]);

@@ -37,7 +37,11 @@ export async function startModelServer(files: Record<string, Buffer>): Promise<M
         res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
         return;
       }
-      res.writeHead(206, { "content-length": body.length - start, "content-range": `bytes ${start}-${body.length - 1}/${body.length}`, "accept-ranges": "bytes" });
+      res.writeHead(206, {
+        "content-length": body.length - start,
+        "content-range": `bytes ${start}-${body.length - 1}/${body.length}`,
+        "accept-ranges": "bytes",
+      });
     } else {
       res.writeHead(200, { "content-length": body.length, "accept-ranges": "bytes", "content-type": "application/octet-stream" });
     }

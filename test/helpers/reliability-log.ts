@@ -14,5 +14,12 @@ export type { ReliabilityRow };
 export function recordReliability(suite: string, rows: ReliabilityRow[]): void {
   const dir = join(ARTIFACTS, "reliability");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${suite}.json`), JSON.stringify(rows.map((r) => stableRow(r)), null, 2) + "\n");
+  writeFileSync(
+    join(dir, `${suite}.json`),
+    JSON.stringify(
+      rows.map((r) => stableRow(r)),
+      null,
+      2,
+    ) + "\n",
+  );
 }

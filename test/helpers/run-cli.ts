@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { CLI } from "./paths.js";
 
 export interface CliResult {
@@ -36,8 +36,7 @@ export function waitForEvents(child: ChildProcess, predicate: (events: { type: s
     const timer = setTimeout(() => reject(new Error(`timed out waiting; saw ${events.map((e) => e.type).join(",")}`)), timeoutMs);
     child.stdout!.on("data", (d: string) => {
       buffer += d;
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.trim()) events.push(JSON.parse(line) as { type: string });

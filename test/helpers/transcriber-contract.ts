@@ -13,7 +13,10 @@ const params: DecodingParams = { language: "en", translate: false, prompt: "", b
  * API): each implementation's test file calls this with a factory for its backend.
  * `crashOnLabel`: a factory whose backend fails every chunk whose label contains the given text.
  */
-export function describeTranscriberContract(name: string, factory: { healthy: () => ChunkTranscriber; crashOnLabel: (mark: string) => ChunkTranscriber }): void {
+export function describeTranscriberContract(
+  name: string,
+  factory: { healthy: () => ChunkTranscriber; crashOnLabel: (mark: string) => ChunkTranscriber },
+): void {
   describe(`ChunkTranscriber contract: ${name}`, () => {
     let pcm: Float32Array;
     let engine: ChunkTranscriber | undefined;

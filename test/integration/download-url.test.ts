@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downloadUrl, urlOutputName, type DownloadOptions } from "../../src/inputs/download-url.js";
 import type { SpeechflowEvent } from "../../src/core/events.js";
+import { type DownloadOptions, downloadUrl, urlOutputName } from "../../src/inputs/download-url.js";
 import { sentenceClips } from "../helpers/corpus.js";
 import { mediaRoute, startServer, type TestServer } from "../helpers/http-server.js";
 
@@ -31,7 +31,8 @@ beforeAll(async () => {
   server = await startServer({
     "/talk.wav": mediaRoute(wav),
     "/flaky.wav": (_req, res, hit) => (hit < 3 ? res.writeHead(500).end("oops") : res.writeHead(200, { "content-type": "audio/wav" }).end(wav)),
-    "/busy.wav": (_req, res, hit) => (hit === 1 ? res.writeHead(429, { "retry-after": "0" }).end() : res.writeHead(200, { "content-type": "audio/wav" }).end(wav)),
+    "/busy.wav": (_req, res, hit) =>
+      hit === 1 ? res.writeHead(429, { "retry-after": "0" }).end() : res.writeHead(200, { "content-type": "audio/wav" }).end(wav),
     "/down.wav": (_req, res) => res.writeHead(503).end(),
     "/slow.wav": (_req, res) => {
       res.writeHead(200, { "content-type": "audio/wav", "content-length": wav.length });
@@ -40,8 +41,10 @@ beforeAll(async () => {
     "/loop-a": (_req, res) => res.writeHead(302, { location: "/loop-b" }).end(),
     "/loop-b": (_req, res) => res.writeHead(302, { location: "/loop-a" }).end(),
     "/moved.wav": (_req, res) => res.writeHead(301, { location: "/talk.wav" }).end(),
-    "/error-page.mp3": (_req, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><html><body>Sign in</body></html>"),
-    "/disguised.mp3": (_req, res) => res.writeHead(200, { "content-type": "audio/mpeg" }).end("<!doctype html><html><head><title>404</title></head><body>gone</body></html>".padEnd(400)),
+    "/error-page.mp3": (_req, res) =>
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><html><body>Sign in</body></html>"),
+    "/disguised.mp3": (_req, res) =>
+      res.writeHead(200, { "content-type": "audio/mpeg" }).end("<!doctype html><html><head><title>404</title></head><body>gone</body></html>".padEnd(400)),
     "/huge.wav": (_req, res) => res.writeHead(200, { "content-type": "audio/wav", "content-length": 50 * 1048576 }).end(),
     "/endless.wav": (_req, res) => {
       // no Content-Length: only counting the bytes can stop it
@@ -56,7 +59,9 @@ beforeAll(async () => {
     },
     "/watch": (_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html><video src='/talk.wav'></video></html>"),
     "/secret.wav": (req, res) =>
-      req.headers.authorization === `Basic ${Buffer.from("me:hunter2").toString("base64")}` ? res.writeHead(200, { "content-type": "audio/wav" }).end(wav) : res.writeHead(401).end(),
+      req.headers.authorization === `Basic ${Buffer.from("me:hunter2").toString("base64")}`
+        ? res.writeHead(200, { "content-type": "audio/wav" }).end(wav)
+        : res.writeHead(401).end(),
   });
 });
 

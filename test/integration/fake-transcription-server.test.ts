@@ -4,8 +4,8 @@ import { join } from "node:path";
 import OpenAI, { APIConnectionTimeoutError, AuthenticationError, RateLimitError, toFile } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseTranscription } from "../../src/remote/parse-transcription.js";
+import { type FakeTranscriptionServer, startFakeTranscriptionServer, type TranscriptionShape } from "../helpers/fake-transcription-server.js";
 import { decodedSeconds, ffmpeg, speak } from "../helpers/media.js";
-import { startFakeTranscriptionServer, type FakeTranscriptionServer, type TranscriptionShape } from "../helpers/fake-transcription-server.js";
 
 /*
  * The fake must speak the protocol the real `openai` package speaks, or tests of the remote
@@ -115,7 +115,12 @@ describe("fake transcription server, driven by the openai package", () => {
     it(`answers in the ${shape} shape, which parseTranscription reads into segments inside the window`, async () => {
       const server = await start({ shape });
       const { data, response } = await client(server)
-        .audio.transcriptions.create({ file: await upload(), model: "m", response_format: formatFor(shape), timestamp_granularities: shape === "openai-json" ? undefined : ["word", "segment"] })
+        .audio.transcriptions.create({
+          file: await upload(),
+          model: "m",
+          response_format: formatFor(shape),
+          timestamp_granularities: shape === "openai-json" ? undefined : ["word", "segment"],
+        })
         .withResponse();
       expect(response.headers.get("x-request-id")).toBe("req_fake_1");
       const parsed = parseTranscription(data, { durationMs: clipMs }, { words: true, service: shape });
@@ -157,7 +162,9 @@ describe("fake transcription server, driven by the openai package", () => {
     expect((first as RateLimitError).error).toMatchObject({ type: "requests", code: "rate_limit_exceeded" });
     const second = await api.audio.transcriptions.create({ file: await upload(), model: "whisper-1" }).catch((e: unknown) => e);
     expect(second).toMatchObject({ status: 500 });
-    await expect(api.audio.transcriptions.create({ file: await upload(), model: "whisper-1" })).resolves.toMatchObject({ text: " window 3 part 1 window 3 part 2" });
+    await expect(api.audio.transcriptions.create({ file: await upload(), model: "whisper-1" })).resolves.toMatchObject({
+      text: " window 3 part 1 window 3 part 2",
+    });
     expect(server.requests.map((r) => r.status)).toEqual([429, 500, 200]);
     // faulted requests still carried (and were checked for) real audio
     expect(server.requests.every((r) => Math.abs(r.durationMs! - clipMs) <= 50)).toBe(true);
@@ -171,7 +178,9 @@ describe("fake transcription server, driven by the openai package", () => {
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as AuthenticationError).error).toMatchObject({ type: "invalid_request_error", code: "invalid_api_key" });
     expect(server.requests[0]!.authorization).toBe("Bearer sk-wrong");
-    await expect(client(server, { apiKey: "sk-right" }).audio.transcriptions.create({ file: await upload(), model: "whisper-1" })).resolves.toHaveProperty("text");
+    await expect(client(server, { apiKey: "sk-right" }).audio.transcriptions.create({ file: await upload(), model: "whisper-1" })).resolves.toHaveProperty(
+      "text",
+    );
   });
 
   it("rejects large uploads (scripted once, or as a rule) and unsupported fields", async () => {
@@ -182,7 +191,10 @@ describe("fake transcription server, driven by the openai package", () => {
         () => 200,
         (e: { status?: number }) => e.status,
       );
-    server.script([{ status: 413, ifLargerThanBytes: flacBytes.length }, { status: 413, ifLargerThanBytes: flacBytes.length - 1 }]);
+    server.script([
+      { status: 413, ifLargerThanBytes: flacBytes.length },
+      { status: 413, ifLargerThanBytes: flacBytes.length - 1 },
+    ]);
     expect(await create()).toBe(200); // not larger: answered normally, fault used up
     expect(await create()).toBe(413);
     server.rules = { rejectLargerThanBytes: 1000, unsupportedFields: ["timestamp_granularities"] };
@@ -192,7 +204,10 @@ describe("fake transcription server, driven by the openai package", () => {
     const unsupported = await api.audio.transcriptions
       .create({ file: await upload(), model: "whisper-1", response_format: "verbose_json", timestamp_granularities: ["word"] })
       .catch((e: { status: number; error: unknown }) => e);
-    expect(unsupported).toMatchObject({ status: 400, error: { param: "timestamp_granularities", code: "unsupported_parameter", type: "invalid_request_error" } });
+    expect(unsupported).toMatchObject({
+      status: 400,
+      error: { param: "timestamp_granularities", code: "unsupported_parameter", type: "invalid_request_error" },
+    });
     server.script([{ status: 400, unsupported: "prompt" }]);
     expect(await create()).toBe(400);
     expect(await create()).toBe(200);

@@ -1,5 +1,5 @@
-import { join } from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage } from "../../src/media/ffmpeg-gateway.js";
 import { compose, ffmpeg, speak } from "../helpers/media.js";

@@ -25,8 +25,12 @@ describe("loadDataset", () => {
     writeFileSync(join(root, "19", "198", "19-198.trans.txt"), "19-198-0001 HELLO THERE\n19-198-0002 NO AUDIO FOR ME\n");
     const d = await loadDataset(root);
     expect(d.layout).toBe("librispeech");
-    expect(d.utterances).toEqual([{ id: "19-198-0001", audio: join(root, "19", "198", "19-198-0001.flac"), relPath: "19/198/19-198-0001.flac", reference: "HELLO THERE" }]);
-    expect(d.problems).toEqual([{ item: join(root, "19", "198", "19-198-0002.flac"), message: "no audio for utterance 19-198-0002 listed in 19-198.trans.txt" }]);
+    expect(d.utterances).toEqual([
+      { id: "19-198-0001", audio: join(root, "19", "198", "19-198-0001.flac"), relPath: "19/198/19-198-0001.flac", reference: "HELLO THERE" },
+    ]);
+    expect(d.problems).toEqual([
+      { item: join(root, "19", "198", "19-198-0002.flac"), message: "no audio for utterance 19-198-0002 listed in 19-198.trans.txt" },
+    ]);
   });
 
   it("reads ref.tsv (header optional) and reports malformed lines", async () => {
@@ -57,7 +61,12 @@ describe("loadDataset", () => {
     const manifest = join(root, "test.jsonl");
     writeFileSync(
       manifest,
-      [JSON.stringify({ audio: "clips/c.wav", text: "in here" }), JSON.stringify({ audio: "../outside.wav", text: "out there", id: "o1" }), "{not json", JSON.stringify({ audio: 3 })].join("\n"),
+      [
+        JSON.stringify({ audio: "clips/c.wav", text: "in here" }),
+        JSON.stringify({ audio: "../outside.wav", text: "out there", id: "o1" }),
+        "{not json",
+        JSON.stringify({ audio: 3 }),
+      ].join("\n"),
     );
     const d = await loadDataset(manifest);
     expect(d.layout).toBe("jsonl");

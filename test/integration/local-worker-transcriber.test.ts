@@ -1,6 +1,6 @@
 import { LocalWorkerTranscriber } from "../../src/engine/local-worker-transcriber.js";
-import { describeTranscriberContract } from "../helpers/transcriber-contract.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { describeTranscriberContract } from "../helpers/transcriber-contract.js";
 
 const options = { modelPath: MICRO_MODEL_PATH, device: "cpu", workers: 1, jobsPerWorker: 2, threads: 1, emit: () => {}, env: process.env };
 

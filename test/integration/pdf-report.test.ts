@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { drawTranscriptReport, resolvePdfFonts, writePdfAtomic, type SpeakerSegment } from "../../src/outputs/render-pdf.js";
+import { drawTranscriptReport, resolvePdfFonts, type SpeakerSegment, writePdfAtomic } from "../../src/outputs/render-pdf.js";
 import type { SummaryRecord } from "../../src/summaries/summary-schema.js";
 
 const LINES: [string, string][] = [
@@ -49,7 +49,8 @@ describe("PDF transcript report", () => {
     );
     const text = execFileSync("pdftotext", ["-enc", "UTF-8", target, "-"]).toString("utf8").replace(/\s+/g, " ");
     for (const [, line] of LINES) expect(text).toContain(line);
-    for (const s of [summary.summary, ...summary.keyPoints, "Zadzwonić do Łukasza (Zoë)", "Anna:", "Борис:", "00:20 Ελληνικά και русский"]) expect(text).toContain(s);
+    for (const s of [summary.summary, ...summary.keyPoints, "Zadzwonić do Łukasza (Zoë)", "Anna:", "Борис:", "00:20 Ελληνικά και русский"])
+      expect(text).toContain(s);
     const info = execFileSync("pdfinfo", [target]).toString("utf8");
     expect(info).toMatch(/^Title:\s+Réunion multilingue$/m);
   });

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pullModel } from "../../src/models/pull-model.js";
+import { type ModelServer, startModelServer } from "../helpers/model-server.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
-import { startModelServer, type ModelServer } from "../helpers/model-server.js";
 
 let model: Buffer;
 let sha1: string;
@@ -68,7 +68,9 @@ describe("pullModel against a real HTTP server on 127.0.0.1", () => {
 
   it("explains a 404", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-pull-"));
-    await expect(pullModel({ name: "nope", sha1, sizeMiB: 1 }, { baseUrl: server.url, dir, ...fast })).rejects.toThrow(/model nope is not at http:\/\/127\.0\.0\.1:\d+\/ggml-nope\.bin \(HTTP 404\)/);
+    await expect(pullModel({ name: "nope", sha1, sizeMiB: 1 }, { baseUrl: server.url, dir, ...fast })).rejects.toThrow(
+      /model nope is not at http:\/\/127\.0\.0\.1:\d+\/ggml-nope\.bin \(HTTP 404\)/,
+    );
   });
 
   it("explains a refused connection", async () => {
@@ -79,6 +81,8 @@ describe("pullModel against a real HTTP server on 127.0.0.1", () => {
       });
     });
     const dir = mkdtempSync(join(tmpdir(), "sf-pull-"));
-    await expect(pullModel(entry(), { baseUrl: `http://127.0.0.1:${port}`, dir, ...fast })).rejects.toThrow(/cannot reach 127\.0\.0\.1:\d+: connection refused/);
+    await expect(pullModel(entry(), { baseUrl: `http://127.0.0.1:${port}`, dir, ...fast })).rejects.toThrow(
+      /cannot reach 127\.0\.0\.1:\d+: connection refused/,
+    );
   });
 });

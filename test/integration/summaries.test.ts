@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
 import PQueue from "p-queue";
-import { LlmEndpoint } from "../../src/summaries/llm-endpoint.js";
-import { summarizeTranscript, type SummarizeOptions } from "../../src/summaries/summarize-transcript.js";
-import type { SummaryRecord } from "../../src/summaries/summary-schema.js";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Segment } from "../../src/outputs/transcript.js";
-import { startFakeOpenAi, summaryReply, type Behaviour, type FakeOpenAi } from "../helpers/fake-openai-server.js";
+import { LlmEndpoint } from "../../src/summaries/llm-endpoint.js";
+import { type SummarizeOptions, summarizeTranscript } from "../../src/summaries/summarize-transcript.js";
+import type { SummaryRecord } from "../../src/summaries/summary-schema.js";
+import { type Behaviour, type FakeOpenAi, startFakeOpenAi, summaryReply } from "../helpers/fake-openai-server.js";
 
 const KEY = "sk-test-SECRET-0123456789";
 const servers: FakeOpenAi[] = [];
@@ -22,7 +22,10 @@ const segments = (n: number, text = "We talked about the budget and the release 
   Array.from({ length: n }, (_, i) => ({ id: i, start: i * 5000, end: i * 5000 + 4000, text: `${text} (${i})` }));
 
 function endpoint(baseURL: string, extra: Partial<ConstructorParameters<typeof LlmEndpoint>[1]> = {}, model = "test-model") {
-  return new LlmEndpoint({ baseURL, model, apiKeyEnv: "TEST_LLM_KEY" }, { timeoutMs: 5000, maxRetries: 3, breakerThreshold: 5, baseDelayMs: 10, env: { TEST_LLM_KEY: KEY }, ...extra });
+  return new LlmEndpoint(
+    { baseURL, model, apiKeyEnv: "TEST_LLM_KEY" },
+    { timeoutMs: 5000, maxRetries: 3, breakerThreshold: 5, baseDelayMs: 10, env: { TEST_LLM_KEY: KEY }, ...extra },
+  );
 }
 
 function options(endpoints: LlmEndpoint[], extra: Partial<SummarizeOptions> = {}): SummarizeOptions {
@@ -47,7 +50,12 @@ describe("LLM summaries against an OpenAI-compatible server on 127.0.0.1", () =>
     const { record, cached, error } = await summarizeTranscript(segments(3), options([endpoint(server.baseURL)]));
     expect(error).toBeUndefined();
     expect(cached).toBe(false);
-    expect(record).toMatchObject({ kind: "llm", model: "test-model", title: "Weekly planning: Zürich office", keyPoints: ["Release moves to Thursday", "Café budget approved"] });
+    expect(record).toMatchObject({
+      kind: "llm",
+      model: "test-model",
+      title: "Weekly planning: Zürich office",
+      keyPoints: ["Release moves to Thursday", "Café budget approved"],
+    });
     expect(record.actionItems[0]).toEqual({ text: "Send the release notes", owner: "Maria" });
     expect(record.chapters).toEqual([
       { title: "Opening", startMs: 0 },
@@ -85,7 +93,11 @@ describe("LLM summaries against an OpenAI-compatible server on 127.0.0.1", () =>
   });
 
   it("waits as long as Retry-After says on a 429, then succeeds", async () => {
-    const server = await fake((i) => (i === 0 ? { kind: "status", status: 429, retryAfter: "1", body: { error: { message: "Rate limit", type: "rate_limit" } } } : { kind: "reply", content: summaryReply() }));
+    const server = await fake((i) =>
+      i === 0
+        ? { kind: "status", status: 429, retryAfter: "1", body: { error: { message: "Rate limit", type: "rate_limit" } } }
+        : { kind: "reply", content: summaryReply() },
+    );
     const { error } = await summarizeTranscript(segments(2), options([endpoint(server.baseURL)]));
     expect(error).toBeUndefined();
     expect(server.requests).toHaveLength(2);
@@ -113,7 +125,11 @@ describe("LLM summaries against an OpenAI-compatible server on 127.0.0.1", () =>
   });
 
   it("falls back to the next endpoint when the primary refuses", async () => {
-    const primary = await fake(() => ({ kind: "status", status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}`, type: "invalid_request_error" } } }));
+    const primary = await fake(() => ({
+      kind: "status",
+      status: 401,
+      body: { error: { message: `Incorrect API key provided: ${KEY}`, type: "invalid_request_error" } },
+    }));
     const backup = await fake(() => ({ kind: "reply", content: summaryReply() }));
     const { record, error } = await summarizeTranscript(segments(2), options([endpoint(primary.baseURL), endpoint(backup.baseURL, {}, "backup-model")]));
     expect(error).toBeUndefined();

@@ -19,17 +19,27 @@ import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 let work: string;
 let inputs: string;
 
-async function run(out: string, options: { seams?: TestSeams; signal?: AbortSignal; flags?: Record<string, unknown>; onEvent?: (e: SpeechflowEvent) => void } = {}) {
+async function run(
+  out: string,
+  options: { seams?: TestSeams; signal?: AbortSignal; flags?: Record<string, unknown>; onEvent?: (e: SpeechflowEvent) => void } = {},
+) {
   const { config } = await loadConfig({
     cwd: work,
     env: {},
     flags: { model: MICRO_MODEL_PATH, output: out, temperatureFallback: false, threads: 1, reporter: "json", ...options.flags },
   });
   const events: SpeechflowEvent[] = [];
-  const ctx: RunContext = { config, emit: (e) => {
+  const ctx: RunContext = {
+    config,
+    emit: (e) => {
       events.push(e);
       options.onEvent?.(e);
-    }, signal: options.signal ?? new AbortController().signal, cwd: work, env: { PATH: process.env.PATH }, seams: options.seams ?? {} };
+    },
+    signal: options.signal ?? new AbortController().signal,
+    cwd: work,
+    env: { PATH: process.env.PATH },
+    seams: options.seams ?? {},
+  };
   const summary = await transcribeCommand({ inputs: [inputs], allowModelDownload: false }, ctx);
   return { summary, events, types: events.map((e) => e.type) };
 }
@@ -37,7 +47,9 @@ async function run(out: string, options: { seams?: TestSeams; signal?: AbortSign
 const chunkRows = (out: string) => {
   const db = new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
   try {
-    return db.prepare("SELECT f.rel_path AS file, c.idx, c.status, c.commits FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY f.rel_path, c.idx").all() as {
+    return db
+      .prepare("SELECT f.rel_path AS file, c.idx, c.status, c.commits FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY f.rel_path, c.idx")
+      .all() as {
       file: string;
       idx: number;
       status: string;
@@ -84,8 +96,14 @@ describe("transcribe in-process", () => {
     const out = join(work, "out-chunk");
     const broken = await run(out, { seams: { faults: { abortMark: "two.flac#" } }, flags: { maxAttempts: 2 } });
     expect(broken.summary).toMatchObject({ status: "completed", done: 1, failed: 1 });
-    expect(broken.summary.failures).toEqual([{ file: join(inputs, "two.flac"), code: "CHUNK_FAILED", message: expect.stringMatching(/^chunk 0 \(.*\) failed after 2 attempts: worker crashed/) }]);
-    expect(chunkRows(out).filter((c) => c.file === "two.flac").map((c) => c.status)).toEqual(["failed"]);
+    expect(broken.summary.failures).toEqual([
+      { file: join(inputs, "two.flac"), code: "CHUNK_FAILED", message: expect.stringMatching(/^chunk 0 \(.*\) failed after 2 attempts: worker crashed/) },
+    ]);
+    expect(
+      chunkRows(out)
+        .filter((c) => c.file === "two.flac")
+        .map((c) => c.status),
+    ).toEqual(["failed"]);
     const fixed = await run(out);
     expect(fixed.summary).toMatchObject({ done: 1, skipped: 1, failed: 0 });
     expect(chunkRows(out).every((c) => c.status === "done" && c.commits === 1)).toBe(true);
@@ -97,7 +115,10 @@ describe("transcribe in-process", () => {
     const controller = new AbortController();
     const stopped = await run(out, { signal: controller.signal, onEvent: (e) => e.type === "file-start" && controller.abort() });
     expect(stopped.summary).toMatchObject({ status: "interrupted", done: 0 });
-    const manifest = readFileSync(join(out, "manifest.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { status: string });
+    const manifest = readFileSync(join(out, "manifest.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { status: string });
     expect(manifest.map((m) => m.status)).toEqual(["interrupted", "interrupted"]);
     const db = new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
     const statuses = db.prepare("SELECT status FROM files").all() as { status: string }[];

@@ -50,7 +50,14 @@ describe("WER parity with NIST sclite (-s, normalisation off)", () => {
     expect(sclite.perId.size).toBe(items.length);
     const mismatches = scores.files
       .map((f) => ({ f, s: sclite.perId.get(f.id) }))
-      .filter(({ f, s }) => !s || s.correct !== f.words.correct || s.substitutions !== f.words.substitutions || s.deletions !== f.words.deletions || s.insertions !== f.words.insertions)
+      .filter(
+        ({ f, s }) =>
+          !s ||
+          s.correct !== f.words.correct ||
+          s.substitutions !== f.words.substitutions ||
+          s.deletions !== f.words.deletions ||
+          s.insertions !== f.words.insertions,
+      )
       .map(({ f, s }) => `${f.id}: "${f.reference}" / "${f.hypothesis}" ours ${JSON.stringify(f.words)} sclite ${JSON.stringify(s)}`);
     expect(mismatches).toEqual([]);
     // sclite prints one decimal

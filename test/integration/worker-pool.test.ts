@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { WorkerPool } from "../../src/engine/worker-pool.js";
 import type { SpeechflowEvent } from "../../src/core/events.js";
+import { WorkerPool } from "../../src/engine/worker-pool.js";
 import type { EngineParams } from "../../src/engine/worker-protocol.js";
-import { FIXED_TEXT_TOKEN, testTokenText } from "../support/write-test-model.js";
 import { speak } from "../helpers/media.js";
 import { ARTIFACTS, MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { FIXED_TEXT_TOKEN, testTokenText } from "../support/write-test-model.js";
 
 const params: EngineParams = {
   language: "en",

@@ -1,4 +1,4 @@
-import { openSync, writeSync, closeSync, renameSync } from "node:fs";
+import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 
 /**
  * Writes a whisper.cpp ggml model file with random weights: the same binary layout as the
@@ -124,8 +124,14 @@ type Init = (index: number) => number;
 /** Writes the model to `path` (atomically: temp file + rename). */
 export function writeTestModel(path: string, spec: TestModelSpec): void {
   const rand = mulberry32(spec.seed ?? 1234);
-  const gauss = (scale: number): Init => () => (rand() + rand() + rand() - 1.5) * 2 * scale;
-  const constant = (v: number): Init => () => v;
+  const gauss =
+    (scale: number): Init =>
+    () =>
+      (rand() + rand() + rand() - 1.5) * 2 * scale;
+  const constant =
+    (v: number): Init =>
+    () =>
+      v;
   const n = spec.nState;
   const fixed = spec.decoder === "fixed";
   const tmp = `${path}.tmp-${process.pid}`;
@@ -145,7 +151,9 @@ export function writeTestModel(path: string, spec: TestModelSpec): void {
   for (let m = 0; m < N_MELS; m++) {
     for (let k = 0; k < N_FFT_BINS; k++) {
       const hz = (k * 8000) / (N_FFT_BINS - 1);
-      const lo = edges[m]!, mid = edges[m + 1]!, hi = edges[m + 2]!;
+      const lo = edges[m]!,
+        mid = edges[m + 1]!,
+        hi = edges[m + 2]!;
       const v = hz <= lo || hz >= hi ? 0 : hz <= mid ? (hz - lo) / (mid - lo) : (hi - hz) / (hi - mid);
       w.f32(v);
     }
@@ -171,7 +179,8 @@ export function writeTestModel(path: string, spec: TestModelSpec): void {
     if (type === 0) for (let i = 0; i < count; i++) w.f32(init(i));
     else for (let i = 0; i < count; i++) w.f16(init(i));
   };
-  const F32 = 0, F16 = 1;
+  const F32 = 0,
+    F16 = 1;
   const scale = 1 / Math.sqrt(n);
 
   tensor("encoder.positional_embedding", [n, N_AUDIO_CTX], F32, gauss(0.1));

@@ -5,7 +5,7 @@ const SR = 16000;
 const OPTIONS = { maxChunkSeconds: 29, skipSilenceSeconds: 1.5, silenceThresholdDb: -50 };
 
 /** Builds PCM from [kind, seconds] parts; "speech" is a 220 Hz tone at -12 dBFS with a little noise. */
-function pcm(parts: [("speech" | "silence" | "dip"), number][]): { samples: Float32Array; speech: boolean[] } {
+function pcm(parts: ["speech" | "silence" | "dip", number][]): { samples: Float32Array; speech: boolean[] } {
   const total = parts.reduce((n, [, s]) => n + Math.round(s * SR), 0);
   const samples = new Float32Array(total);
   const speech: boolean[] = new Array(total).fill(false);
@@ -55,8 +55,17 @@ function coverageErrors(chunks: PlannedChunk[], speech: boolean[]): string[] {
 describe("ChunkPlanner", () => {
   it("covers every speech sample exactly once and keeps chunks within the limit", () => {
     const { samples, speech } = pcm([
-      ["silence", 1], ["speech", 4], ["silence", 0.5], ["speech", 6], ["silence", 3],
-      ["speech", 12], ["silence", 2], ["speech", 9], ["silence", 0.8], ["speech", 7], ["silence", 1],
+      ["silence", 1],
+      ["speech", 4],
+      ["silence", 0.5],
+      ["speech", 6],
+      ["silence", 3],
+      ["speech", 12],
+      ["silence", 2],
+      ["speech", 9],
+      ["silence", 0.8],
+      ["speech", 7],
+      ["silence", 1],
     ]);
     const chunks = plan(samples);
     expect(coverageErrors(chunks, speech)).toEqual([]);
@@ -70,7 +79,13 @@ describe("ChunkPlanner", () => {
 
   it("cuts between chunks only inside silence", () => {
     const { samples, speech } = pcm([
-      ["speech", 10], ["silence", 2], ["speech", 10], ["silence", 2], ["speech", 10], ["silence", 2], ["speech", 10],
+      ["speech", 10],
+      ["silence", 2],
+      ["speech", 10],
+      ["silence", 2],
+      ["speech", 10],
+      ["silence", 2],
+      ["speech", 10],
     ]);
     const chunks = plan(samples);
     expect(chunks.length).toBeGreaterThan(1);
@@ -81,7 +96,11 @@ describe("ChunkPlanner", () => {
   });
 
   it("leaves long silences out and packs the speech around them into one chunk", () => {
-    const { samples } = pcm([["speech", 3], ["silence", 60], ["speech", 3]]);
+    const { samples } = pcm([
+      ["speech", 3],
+      ["silence", 60],
+      ["speech", 3],
+    ]);
     const chunks = plan(samples);
     expect(chunks).toHaveLength(1);
     expect(chunks[0]!.spans).toHaveLength(2);
@@ -91,7 +110,13 @@ describe("ChunkPlanner", () => {
   });
 
   it("cuts continuous speech at its quietest point before the limit", () => {
-    const { samples, speech } = pcm([["speech", 25], ["dip", 0.3], ["speech", 20], ["dip", 0.3], ["speech", 20]]);
+    const { samples, speech } = pcm([
+      ["speech", 25],
+      ["dip", 0.3],
+      ["speech", 20],
+      ["dip", 0.3],
+      ["speech", 20],
+    ]);
     const chunks = plan(samples);
     expect(chunks.length).toBe(3);
     const firstEnd = chunks[0]!.spans.at(-1)!.end / SR;
@@ -102,7 +127,10 @@ describe("ChunkPlanner", () => {
 
   it("fills a chunk to the limit by cutting the next stretch of speech at a pause inside it", () => {
     // 20 s of speech, a long silence, then 20 s of speech with short pauses every 4 s
-    const parts: [("speech" | "silence" | "dip"), number][] = [["speech", 20], ["silence", 5]];
+    const parts: ["speech" | "silence" | "dip", number][] = [
+      ["speech", 20],
+      ["silence", 5],
+    ];
     for (let i = 0; i < 5; i++) parts.push(["speech", 3.7], ["silence", 0.3]);
     const { samples, speech } = pcm(parts);
     const chunks = plan(samples);
@@ -120,7 +148,13 @@ describe("ChunkPlanner", () => {
   });
 
   it("gives the same plan whatever the block sizes of the stream", () => {
-    const { samples } = pcm([["speech", 7], ["silence", 2], ["speech", 31], ["silence", 0.4], ["speech", 5]]);
+    const { samples } = pcm([
+      ["speech", 7],
+      ["silence", 2],
+      ["speech", 31],
+      ["silence", 0.4],
+      ["speech", 5],
+    ]);
     const strip = (chunks: PlannedChunk[]) => chunks.map((c) => ({ index: c.index, spans: c.spans }));
     const reference = strip(plan(samples, 4096));
     expect(strip(plan(samples, 1))).toEqual(reference);

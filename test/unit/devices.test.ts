@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gpusToDeviceSpec, parseDevices, planWorkers, threadsPerJob, deviceEnv } from "../../src/engine/devices.js";
+import { deviceEnv, gpusToDeviceSpec, parseDevices, planWorkers, threadsPerJob } from "../../src/engine/devices.js";
 
 describe("devices", () => {
   it("plans --workers CPU processes, or one process per listed GPU", () => {

@@ -1,19 +1,19 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { configSchema } from "../../src/config/config-schema.js";
 import { configTableMarkdown, eventsJsonSchema, exampleConfigJson, TABLE_END, TABLE_START } from "../../src/tools/generate-docs.js";
 import {
   DOC_FILE,
   newestLoadResult,
+  type ReliabilityRow,
+  ROWS_FILE,
   readCommittedRows,
   reliabilityMarkdown,
-  type ReliabilityRow,
   rowsJson,
-  ROWS_FILE,
   stableRow,
   stableText,
 } from "../../src/tools/generate-reliability.js";
-import { configSchema } from "../../src/config/config-schema.js";
 import { ROOT } from "../helpers/paths.js";
 
 describe("files generated from the config schema", () => {
@@ -71,8 +71,12 @@ describe("docs/RELIABILITY.md, generated from committed files only", () => {
   });
 
   it("reports a case that did not run as skipped, never as passed", () => {
-    const row = (over: Partial<ReliabilityRow>): ReliabilityRow => ({ area: "bad input", case: "c", expected: "e", observed: "o", pass: true, ...over }) as ReliabilityRow;
-    const doc = reliabilityMarkdown({ s: [row({}), row({ case: "not run", pass: undefined, skipped: "as root" }), row({ case: "broken", pass: false })] }, undefined);
+    const row = (over: Partial<ReliabilityRow>): ReliabilityRow =>
+      ({ area: "bad input", case: "c", expected: "e", observed: "o", pass: true, ...over }) as ReliabilityRow;
+    const doc = reliabilityMarkdown(
+      { s: [row({}), row({ case: "not run", pass: undefined, skipped: "as root" }), row({ case: "broken", pass: false })] },
+      undefined,
+    );
     expect(doc).toContain("Totals: 3 cases, 1 as expected, 1 skipped (not run), 1 NOT as expected.");
     expect(doc).toContain("| 2 | not run | e | not run: as root | skipped |");
     expect(doc).toContain("| 3 | broken | e | o | ✗ |");

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load-config.js";
 import { DEFAULT_CONFIG } from "../../src/config/config-schema.js";
+import { loadConfig } from "../../src/config/load-config.js";
 
 function dirWith(file: string, content: string): string {
   const dir = mkdtempSync(join(tmpdir(), "sf-config-"));

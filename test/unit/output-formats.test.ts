@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { formatSrt } from "../../src/outputs/format-srt.js";
-import { formatVtt, escapeVttText } from "../../src/outputs/format-vtt.js";
-import { formatTxt } from "../../src/outputs/format-txt.js";
 import { formatJson } from "../../src/outputs/format-json.js";
+import { formatSrt } from "../../src/outputs/format-srt.js";
 import { formatTimestamp } from "../../src/outputs/format-time.js";
+import { formatTxt } from "../../src/outputs/format-txt.js";
+import { escapeVttText, formatVtt } from "../../src/outputs/format-vtt.js";
 import { wrapText } from "../../src/outputs/subtitle-cues.js";
 import { assembleTranscript, type Transcript } from "../../src/outputs/transcript.js";
 
@@ -112,12 +112,18 @@ describe("assembleTranscript", () => {
         {
           spans,
           segments: [
-            { from: 0, to: 1900, text: " one two", lang: "en", tokens: [
-              { id: 10, text: " one", p: 0.9, from: 0, to: 900 },
-              { id: 11, text: " tw", p: 0.8, from: 900, to: 1500 },
-              { id: 12, text: "o", p: 0.7, from: 1500, to: 1900 },
-              { id: 50364, text: "[_TT_95]", p: 0.1, from: 1900, to: 1900 },
-            ] },
+            {
+              from: 0,
+              to: 1900,
+              text: " one two",
+              lang: "en",
+              tokens: [
+                { id: 10, text: " one", p: 0.9, from: 0, to: 900 },
+                { id: 11, text: " tw", p: 0.8, from: 900, to: 1500 },
+                { id: 12, text: "o", p: 0.7, from: 1500, to: 1900 },
+                { id: 50364, text: "[_TT_95]", p: 0.1, from: 1900, to: 1900 },
+              ],
+            },
             { from: 2100, to: 30000, text: " three", lang: "en" },
             { from: 2900, to: 3000, text: "  ", lang: "en" },
           ],

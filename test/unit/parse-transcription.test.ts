@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { normalizeLanguage, parseTranscription } from "../../src/remote/parse-transcription.js";
-import { assembleTranscript } from "../../src/outputs/transcript.js";
 import { SpeechflowError } from "../../src/errors/speechflow-error.js";
+import { assembleTranscript } from "../../src/outputs/transcript.js";
+import { normalizeLanguage, parseTranscription } from "../../src/remote/parse-transcription.js";
 
 /*
  * Shape samples, written for these tests after each service's documentation or source (values are
@@ -26,8 +26,30 @@ const OPENAI_VERBOSE = {
   duration: 9.52,
   text: "The ferry leaves at nine. Bring a coat, it gets cold on the water.",
   segments: [
-    { id: 0, seek: 0, start: 0.0, end: 2.84, text: " The ferry leaves at nine.", tokens: [50364, 440, 25706], temperature: 0.0, avg_logprob: -0.2, compression_ratio: 1.1, no_speech_prob: 0.004 },
-    { id: 1, seek: 0, start: 2.84, end: 9.52, text: " Bring a coat, it gets cold on the water.", tokens: [50506, 24948, 257], temperature: 0.0, avg_logprob: -0.45, compression_ratio: 1.1, no_speech_prob: 0.004 },
+    {
+      id: 0,
+      seek: 0,
+      start: 0.0,
+      end: 2.84,
+      text: " The ferry leaves at nine.",
+      tokens: [50364, 440, 25706],
+      temperature: 0.0,
+      avg_logprob: -0.2,
+      compression_ratio: 1.1,
+      no_speech_prob: 0.004,
+    },
+    {
+      id: 1,
+      seek: 0,
+      start: 2.84,
+      end: 9.52,
+      text: " Bring a coat, it gets cold on the water.",
+      tokens: [50506, 24948, 257],
+      temperature: 0.0,
+      avg_logprob: -0.45,
+      compression_ratio: 1.1,
+      no_speech_prob: 0.004,
+    },
   ],
   usage: { type: "duration", seconds: 10 },
 };
@@ -56,7 +78,20 @@ const GROQ_VERBOSE = {
   language: "English",
   duration: 4.2,
   text: " Good morning, everyone.",
-  segments: [{ id: 0, seek: 0, start: 0, end: 4.2, text: " Good morning, everyone.", tokens: [50365, 2205, 2446], temperature: 0, avg_logprob: -0.12, compression_ratio: 0.8, no_speech_prob: 0.02 }],
+  segments: [
+    {
+      id: 0,
+      seek: 0,
+      start: 0,
+      end: 4.2,
+      text: " Good morning, everyone.",
+      tokens: [50365, 2205, 2446],
+      temperature: 0,
+      avg_logprob: -0.12,
+      compression_ratio: 0.8,
+      no_speech_prob: 0.02,
+    },
+  ],
   x_groq: { id: "req_01jt8q6example" },
 };
 
@@ -125,7 +160,20 @@ const VLLM_VERBOSE = {
   duration: "5.0",
   language: "en",
   text: " Testing one two three.",
-  segments: [{ id: 0, avg_logprob: null, compression_ratio: null, end: 2.4, no_speech_prob: null, seek: 0, start: 0.0, temperature: 0.0, text: " Testing one two three.", tokens: [50365, 45517] }],
+  segments: [
+    {
+      id: 0,
+      avg_logprob: null,
+      compression_ratio: null,
+      end: 2.4,
+      no_speech_prob: null,
+      seek: 0,
+      start: 0.0,
+      temperature: 0.0,
+      text: " Testing one two three.",
+      tokens: [50365, 45517],
+    },
+  ],
   words: null,
 };
 
@@ -268,10 +316,16 @@ describe("parseTranscription: words", () => {
 
   it("gives the transcript assembler one word per OpenAI word and merges whisper-server tokens into words", () => {
     const spans = [{ start: 0, end: 16_000 * 10 }];
-    const openai = assembleTranscript([{ spans, segments: parseTranscription(OPENAI_WORDS, window(10_000), { words: true }).segments }], { sampleRate: 16_000, words: true });
+    const openai = assembleTranscript([{ spans, segments: parseTranscription(OPENAI_WORDS, window(10_000), { words: true }).segments }], {
+      sampleRate: 16_000,
+      words: true,
+    });
     expect(openai.segments[0]!.words!.map((w) => w.text)).toEqual(["The", "ferry", "leaves", "at", "nine"]);
     expect(openai.language).toBe("en");
-    const server = assembleTranscript([{ spans, segments: parseTranscription(WHISPER_SERVER_VERBOSE, window(2_500), { words: true }).segments }], { sampleRate: 16_000, words: true });
+    const server = assembleTranscript([{ spans, segments: parseTranscription(WHISPER_SERVER_VERBOSE, window(2_500), { words: true }).segments }], {
+      sampleRate: 16_000,
+      words: true,
+    });
     expect(server.segments[0]!.words!.map((w) => w.text)).toEqual(["Guten", "Morgen."]);
     expect(server.language).toBe("de");
   });

@@ -9,6 +9,10 @@ describe("resolvePaths", () => {
       stateDir: "/work/out/.speechflow",
       downloadsDir: "/work/out/.speechflow/downloads",
     });
-    expect(resolvePaths({ output: "/abs/out", db: "state/db.sqlite" }, "/work")).toMatchObject({ outputDir: "/abs/out", dbPath: "/work/state/db.sqlite", downloadsDir: "/work/state/downloads" });
+    expect(resolvePaths({ output: "/abs/out", db: "state/db.sqlite" }, "/work")).toMatchObject({
+      outputDir: "/abs/out",
+      dbPath: "/work/state/db.sqlite",
+      downloadsDir: "/work/state/downloads",
+    });
   });
 });

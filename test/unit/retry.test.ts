@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, parseRetryAfter, retryBaseDelayMs, sleep, withRetry, type RetryInfo } from "../../src/core/retry.js";
+import { backoffDelayMs, parseRetryAfter, type RetryInfo, retryBaseDelayMs, sleep, withRetry } from "../../src/core/retry.js";
 
 class Transient extends Error {}
 class Final extends Error {}
@@ -47,7 +47,10 @@ describe("withRetry", () => {
     const final = new Final("HTTP 404");
     const { operation, seen } = failing(final);
     const classified: number[] = [];
-    const classify = (error: unknown, attempt: number) => (classified.push(attempt), retryTransient(error));
+    const classify = (error: unknown, attempt: number) => {
+      classified.push(attempt);
+      return retryTransient(error);
+    };
     await expect(withRetry(operation, { attempts: 5, baseDelayMs: 1, classify })).rejects.toBe(final);
     expect(seen).toEqual([1]);
     expect(classified).toEqual([1]);
@@ -93,7 +96,14 @@ describe("withRetry", () => {
   it("caps the backoff with maxDelayMs", async () => {
     const { operation } = failing(new Transient("a"), new Transient("b"), new Transient("c"));
     const retries: number[] = [];
-    await withRetry(operation, { attempts: 4, baseDelayMs: 2, maxDelayMs: 5, random: noJitter, classify: retryTransient, onRetry: (i) => retries.push(i.delayMs) });
+    await withRetry(operation, {
+      attempts: 4,
+      baseDelayMs: 2,
+      maxDelayMs: 5,
+      random: noJitter,
+      classify: retryTransient,
+      onRetry: (i) => retries.push(i.delayMs),
+    });
     expect(retries).toEqual([2, 4, 5]);
   });
 
