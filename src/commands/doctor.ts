@@ -1,6 +1,6 @@
-import { type DoctorReport, doctorReport } from "../core/doctor-report.js";
 import { resolvePaths } from "../core/paths.js";
 import type { CommandContext } from "./command-context.js";
+import { type DoctorReport, doctorReport } from "./doctor-report.js";
 
 export interface DoctorResult extends DoctorReport {
   /** ffmpeg and the whisper.cpp engine work: transcription can run */

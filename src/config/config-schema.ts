@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { DEFAULT_MODEL_BASE_URL } from "../models/model-catalog.js";
-import { REMOTE_PRESET_NAMES } from "../remote/remote-presets.js";
 
 /**
  * The single source of every setting: defaults, validation, CLI flags (src/cli), environment
@@ -10,6 +8,12 @@ import { REMOTE_PRESET_NAMES } from "../remote/remote-presets.js";
  * Keys are flat so that each maps to exactly one flag (`maxChunkSeconds` -> `--max-chunk-seconds`)
  * and one environment variable (`SPEECHFLOW_MAX_CHUNK_SECONDS`).
  */
+/** where published whisper.cpp models are downloaded from (modelBaseUrl's default) */
+const DEFAULT_MODEL_BASE_URL = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
+
+/** remote services known by name (src/remote/remote-presets.ts holds their settings) */
+export const REMOTE_PRESET_NAMES = ["groq", "openai", "whisper-server", "speaches", "vllm"] as const;
+
 export const FORMATS = ["txt", "srt", "vtt", "json"] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 

@@ -43,8 +43,6 @@ const table: [string, number, string][] = [
 
 export const MODEL_CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(table.map(([name, sizeMiB, sha1]) => [name, { name, sizeMiB, sha1 }]));
 
-export const DEFAULT_MODEL_BASE_URL = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
-
 export function modelFileName(name: string): string {
   return `ggml-${name}.bin`;
 }

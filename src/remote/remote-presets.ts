@@ -18,7 +18,8 @@ export interface RemotePreset {
   minBilledSeconds: number;
 }
 
-export const REMOTE_PRESET_NAMES = ["groq", "openai", "whisper-server", "speaches", "vllm"] as const;
+import type { REMOTE_PRESET_NAMES } from "../config/config-schema.js";
+
 export type RemotePresetName = (typeof REMOTE_PRESET_NAMES)[number];
 
 export const REMOTE_PRESETS: Record<RemotePresetName, RemotePreset> = {

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from "chalk";
-import type { DoctorReport } from "../core/doctor-report.js";
+import type { DoctorReport } from "../commands/doctor-report.js";
 
 /** `speechflow doctor` for people; `--json` prints the report itself. */
 export function doctorText(report: DoctorReport, chalk: ChalkInstance): string {

@@ -1,9 +1,9 @@
 import type { RunContext } from "../core/run-context.js";
+import type { ChunkTranscriber } from "../engine/chunk-transcriber.js";
+import { FallbackTranscriber } from "../engine/fallback-transcriber.js";
+import { LocalWorkerTranscriber } from "../engine/local-worker-transcriber.js";
 import { resolveRemoteSettings } from "../remote/remote-settings.js";
 import { RemoteTranscriber } from "../remote/remote-transcriber.js";
-import type { ChunkTranscriber } from "./chunk-transcriber.js";
-import { FallbackTranscriber } from "./fallback-transcriber.js";
-import { LocalWorkerTranscriber } from "./local-worker-transcriber.js";
 
 type EngineContext = Pick<RunContext, "config" | "emit" | "env" | "seams">;
 

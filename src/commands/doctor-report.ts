@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
+import { TOOL_VERSION } from "../core/tool-version.js";
 import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
 import { modelSearchDirs } from "../models/resolve-model.js";
-import { TOOL_VERSION } from "./tool-version.js";
 
 export interface DoctorCheck {
   name: string;
