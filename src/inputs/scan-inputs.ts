@@ -164,99 +164,122 @@ function stemOf(relPath: string): string {
  * Hidden files, non-media files (in directories) and symlink loops are skipped; an input that
  * does not exist is reported as a problem and the others go on.
  */
-export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "config" | "signal">): Promise<ScanResult> {
-  const { include, exclude } = ctx.config;
-  const isIncluded = include.length > 0 ? picomatch(include, { dot: false }) : () => true;
-  const isExcluded = exclude.length > 0 ? picomatch(exclude, { dot: false }) : () => false;
-  const skipDirs = new Set<string>();
-  for (const dir of request.skipDirs ?? []) {
+interface Found {
+  path: string;
+  relPath: string;
+}
+
+interface ScanState {
+  found: Found[];
+  urls: { url: string; host: string; name: string }[];
+  problems: InputProblem[];
+  skipDirs: Set<string>;
+  accept: (abs: string, rel: string, explicit: boolean) => void;
+}
+
+async function realDirs(dirs: string[]): Promise<Set<string>> {
+  const set = new Set<string>();
+  for (const dir of dirs) {
     try {
-      skipDirs.add(await realpath(dir));
+      set.add(await realpath(dir));
     } catch {
       // not created yet
     }
   }
-  const found: { path: string; relPath: string }[] = [];
-  const urls: { url: string; host: string; name: string }[] = [];
-  const problems: InputProblem[] = [];
-  const accept = (abs: string, rel: string, explicit: boolean) => {
-    if (!explicit && !isMediaPath(abs)) return;
-    if (!isIncluded(rel) || isExcluded(rel)) return;
-    found.push({ path: abs, relPath: rel });
-  };
+  return set;
+}
 
-  for (const input of [...request.inputs, ...(request.listEntries ?? [])]) {
-    if (isUrl(input)) {
-      try {
-        urls.push({ url: input, ...urlOutputName(input) });
-      } catch {
-        problems.push({ input: redactUrl(input), code: "USAGE", message: "not a valid URL" });
-      }
-      continue;
-    }
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
-      problems.push({ input, code: "USAGE", message: "only http:// and https:// URLs can be downloaded" });
-      continue;
-    }
-    const abs = resolve(request.cwd, input);
-    let info: Stats | undefined;
+/** One input (URL, file, folder or glob) into found files, URLs or a problem. */
+async function scanOne(input: string, cwd: string, state: ScanState, signal: AbortSignal): Promise<void> {
+  const { found, problems, skipDirs, accept } = state;
+  if (isUrl(input)) {
     try {
-      info = await stat(abs);
+      state.urls.push({ url: input, ...urlOutputName(input) });
     } catch {
-      info = undefined;
+      problems.push({ input: redactUrl(input), code: "USAGE", message: "not a valid URL" });
     }
-    if (info?.isDirectory()) {
-      await walk(abs, (file, rel) => accept(file, rel, false), skipDirs, ctx.signal, problems);
-    } else if (info) {
-      accept(abs, basename(abs), true);
-    } else if (GLOB_CHARS.test(input)) {
-      const scan = picomatch.scan(toPosix(input));
-      const base = resolve(request.cwd, scan.base || ".");
-      const matcher = picomatch(scan.glob, { dot: false });
-      const before = found.length;
-      await walk(base, (file, rel) => (matcher(rel) ? accept(file, rel, false) : undefined), skipDirs, ctx.signal, problems);
-      if (found.length === before) {
-        problems.push({ input, code: "INPUT_NOT_FOUND", message: "glob matched no media files" });
-      }
-    } else {
-      problems.push({ input, code: "INPUT_NOT_FOUND", message: "no such file or directory" });
-    }
+    return;
   }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
+    problems.push({ input, code: "USAGE", message: "only http:// and https:// URLs can be downloaded" });
+    return;
+  }
+  const abs = resolve(cwd, input);
+  const info: Stats | undefined = await stat(abs).catch(() => undefined);
+  if (info?.isDirectory()) {
+    await walk(abs, (file, rel) => accept(file, rel, false), skipDirs, signal, problems);
+  } else if (info) {
+    accept(abs, basename(abs), true);
+  } else if (GLOB_CHARS.test(input)) {
+    const scan = picomatch.scan(toPosix(input));
+    const base = resolve(cwd, scan.base || ".");
+    const matcher = picomatch(scan.glob, { dot: false });
+    const before = found.length;
+    await walk(base, (file, rel) => (matcher(rel) ? accept(file, rel, false) : undefined), skipDirs, signal, problems);
+    if (found.length === before) problems.push({ input, code: "INPUT_NOT_FOUND", message: "glob matched no media files" });
+  } else {
+    problems.push({ input, code: "INPUT_NOT_FOUND", message: "no such file or directory" });
+  }
+}
 
+/** Output names for the files found: unique, extension kept where two would collide, clashes reported. */
+function nameFiles(found: Found[], taken: Map<string, string>, problems: InputProblem[]): MediaInput[] {
   // the same file reached twice (overlapping inputs) is transcribed once
-  const unique = new Map<string, { path: string; relPath: string }>();
+  const unique = new Map<string, Found>();
   for (const item of found) if (!unique.has(item.path)) unique.set(item.path, item);
   const items = [...unique.values()];
-
   // talk.mp3 and talk.wav side by side would both write talk.txt: keep their extensions instead
   const stemCount = new Map<string, number>();
   for (const item of items) stemCount.set(stemOf(item.relPath), (stemCount.get(stemOf(item.relPath)) ?? 0) + 1);
-  const taken = new Map<string, string>();
   const media: MediaInput[] = [];
   for (const item of items) {
     const stem = stemOf(item.relPath);
     const outputStem = fitOutputStem(stemCount.get(stem)! > 1 ? item.relPath : stem);
     const owner = taken.get(outputStem);
     if (owner !== undefined) {
-      problems.push({
-        input: item.path,
-        code: "USAGE",
-        message: `its transcripts would overwrite those of ${owner}; transcribe the two in separate runs or output folders`,
-      });
+      const message = `its transcripts would overwrite those of ${owner}; transcribe the two in separate runs or output folders`;
+      problems.push({ input: item.path, code: "USAGE", message });
       continue;
     }
     taken.set(outputStem, item.path);
     media.push({ path: item.path, relPath: item.relPath, outputStem });
   }
-  const seenUrls = new Set<string>();
+  return media;
+}
+
+/** URLs after files: `<host>/<last segment>`, with a short hash of the URL when two end alike. */
+function nameUrls(urls: ScanState["urls"], taken: Map<string, string>): MediaInput[] {
+  const seen = new Set<string>();
+  const media: MediaInput[] = [];
   for (const u of urls) {
-    if (seenUrls.has(u.url)) continue;
-    seenUrls.add(u.url);
+    if (seen.has(u.url)) continue;
+    seen.add(u.url);
     let outputStem = `${u.host}/${u.name}`;
-    // two URLs ending in the same name: the second gets a short hash of its URL, never a clash
     if (taken.has(outputStem)) outputStem = `${u.host}/${u.name}-${cacheKey(u.url).slice(0, 8)}`;
     taken.set(outputStem, u.url);
     media.push({ path: redactUrl(u.url), relPath: u.name, outputStem, url: u.url });
   }
-  return { media, problems };
+  return media;
+}
+
+export async function scanInputs(request: ScanRequest, ctx: Pick<RunContext, "config" | "signal">): Promise<ScanResult> {
+  const { include, exclude } = ctx.config;
+  const isIncluded = include.length > 0 ? picomatch(include, { dot: false }) : () => true;
+  const isExcluded = exclude.length > 0 ? picomatch(exclude, { dot: false }) : () => false;
+  const found: Found[] = [];
+  const state: ScanState = {
+    found,
+    urls: [],
+    problems: [],
+    skipDirs: await realDirs(request.skipDirs ?? []),
+    accept: (abs, rel, explicit) => {
+      if (!explicit && !isMediaPath(abs)) return;
+      if (!isIncluded(rel) || isExcluded(rel)) return;
+      found.push({ path: abs, relPath: rel });
+    },
+  };
+  for (const input of [...request.inputs, ...(request.listEntries ?? [])]) await scanOne(input, request.cwd, state, ctx.signal);
+  const taken = new Map<string, string>();
+  const media = [...nameFiles(found, taken, state.problems), ...nameUrls(state.urls, taken)];
+  return { media, problems: state.problems };
 }

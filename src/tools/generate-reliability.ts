@@ -113,6 +113,23 @@ const pattern = (s: string) => s.replace(/\\([/().+?*[\]$^])/g, "$1");
 const mark = (r: ReliabilityRow) => (r.skipped !== undefined ? "skipped" : r.pass ? "✓" : "✗");
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 
+/** The load benchmark's figures, or a line saying there are none yet. */
+function loadSection(load: LoadResult | undefined): string[] {
+  if (!load) return ["No load results yet: run `npm run bench:load`.", ""];
+  return [
+    `\`npm run bench:load\` (${load.date}, ${load.cpu}, Node ${load.node}): ${load.files} short files (2.5 s of espeak-ng speech each, every one with its own bytes) in one run, micro model, 2 workers.`,
+    "",
+    "| measure | value |",
+    "| --- | --- |",
+    `| completed | ${load.done} done, ${load.failed} failed, in ${(load.wallMs / 1000).toFixed(0)} s |`,
+    `| main process RSS at 25% / 50% / 100% of the files | ${mib(load.mainRssAt25)} / ${mib(load.mainRssAt50)} / ${mib(load.mainRssAtEnd)} (peak ${mib(load.mainRssPeak)}) |`,
+    `| whole process tree, peak | ${mib(load.treeRssPeak)} |`,
+    `| state database after the run | ${(load.dbBytes / 1048576).toFixed(1)} MiB (${(load.dbBytes / load.files / 1024).toFixed(1)} KiB per file) |`,
+    `| time per file outside the engine (wall time minus engine time / 2 workers, per file) | ${load.perFileOverheadMs} ms |`,
+    "",
+  ];
+}
+
 export function reliabilityMarkdown(bySuite: ReliabilityRows, load: LoadResult | undefined): string {
   const rows = Object.values(sortedSuites(bySuite)).flat();
   if (rows.length === 0) throw new Error(`no reliability rows: run npm test, then npm run docs:reliability`);
@@ -180,20 +197,7 @@ export function reliabilityMarkdown(bySuite: ReliabilityRows, load: LoadResult |
     "## Load",
     "",
   ];
-  if (load) {
-    lines.push(
-      `\`npm run bench:load\` (${load.date}, ${load.cpu}, Node ${load.node}): ${load.files} short files (2.5 s of espeak-ng speech each, every one with its own bytes) in one run, micro model, 2 workers.`,
-      "",
-      "| measure | value |",
-      "| --- | --- |",
-      `| completed | ${load.done} done, ${load.failed} failed, in ${(load.wallMs / 1000).toFixed(0)} s |`,
-      `| main process RSS at 25% / 50% / 100% of the files | ${mib(load.mainRssAt25)} / ${mib(load.mainRssAt50)} / ${mib(load.mainRssAtEnd)} (peak ${mib(load.mainRssPeak)}) |`,
-      `| whole process tree, peak | ${mib(load.treeRssPeak)} |`,
-      `| state database after the run | ${(load.dbBytes / 1048576).toFixed(1)} MiB (${(load.dbBytes / load.files / 1024).toFixed(1)} KiB per file) |`,
-      `| time per file outside the engine (wall time minus engine time / 2 workers, per file) | ${load.perFileOverheadMs} ms |`,
-      "",
-    );
-  } else lines.push("No load results yet: run `npm run bench:load`.", "");
+  lines.push(...loadSection(load));
   return lines.join("\n");
 }
 
