@@ -129,6 +129,30 @@ export const configSchema = z
     pdf: z.boolean().default(false).describe("Write <name>.pdf: title block, summary, key points, action items, contents, timestamped transcript"),
     pdfFont: z.string().default("").describe("TrueType/OpenType font for PDFs; empty = bundled DejaVu Sans (Latin, Greek, Cyrillic); set one for CJK"),
     report: z.boolean().default(false).describe("Write <output>/report.pdf listing every file of the run with duration, status and summary"),
+    diarize: z
+      .enum(["off", "stereo", "model", "auto"])
+      .default("off")
+      .describe(
+        "Speaker labels: stereo = one speaker per channel (calls), model = pyannote segmentation + speaker embeddings (sherpa-onnx), auto = stereo when the channels differ, else the model",
+      ),
+    numSpeakers: z.number().int().min(0).max(64).default(0).describe("Speakers to find with --diarize model; 0 = decide by --cluster-threshold"),
+    clusterThreshold: z
+      .number()
+      .min(0.01)
+      .max(2)
+      .default(0.5)
+      .describe("With --diarize model and no --num-speakers: how far apart two voices must be to count as two speakers"),
+    speakerNames: z.array(z.string().min(1)).default([]).describe("Names for SPEAKER_00, SPEAKER_01, ... in order of first appearance (comma-separated)"),
+    diarizeMinOnSeconds: z.number().min(0).max(10).default(0.3).describe("Speaker turns shorter than this are dropped"),
+    diarizeMinOffSeconds: z.number().min(0).max(10).default(0.5).describe("Pauses shorter than this do not end a speaker's turn"),
+    diarizationSegmentationModel: z
+      .string()
+      .default("pyannote-segmentation-3.0")
+      .describe("Segmentation model for --diarize model: a name registered by models pull-diarization / models add, or a path to an .onnx file"),
+    diarizationEmbeddingModel: z
+      .string()
+      .default("3dspeaker-campplus")
+      .describe("Speaker-embedding model for --diarize model: a registered name or a path to an .onnx file"),
     engine: z
       .enum(["local", "remote"])
       .default("local")

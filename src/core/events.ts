@@ -62,6 +62,9 @@ export const eventSchema = z.discriminatedUnion("type", [
     elapsedMs: z.number(),
   }),
   z.object({ type: z.literal("file-failed"), ...failureInfo.shape }),
+  z
+    .object({ type: z.literal("diarization-done"), file: z.string(), engine: z.enum(["stereo", "model"]), speakers: z.number().int(), elapsedMs: z.number() })
+    .describe("speaker turns found for a file (--diarize)"),
   z.object({
     type: z.literal("summary-done"),
     file: z.string(),

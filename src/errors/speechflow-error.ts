@@ -41,6 +41,8 @@ export type ErrorCode =
   | "REMOTE_FAILED"
   /** the remote service refused the key (401/403): remote use stops for the run */
   | "REMOTE_AUTH"
+  /** speaker diarization failed for a file (its transcript is kept; the next run tries again) */
+  | "DIARIZATION_FAILED"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

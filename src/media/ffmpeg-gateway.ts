@@ -125,12 +125,28 @@ function decodeFailure(rawStderr: string, file: string, exitCode: number | undef
 export async function* decodePcm(
   ffmpegPath: string,
   file: string,
-  options: { signal?: AbortSignal; onDeclaredDuration?: (ms: number) => void } = {},
+  options: { signal?: AbortSignal; onDeclaredDuration?: (ms: number) => void; channels?: 1 | 2 } = {},
 ): AsyncGenerator<Float32Array, DecodeResult> {
   // the consumer pulls from ffmpeg's stdout pipe: while it waits (engine busy), ffmpeg blocks
   const child = spawn(
     ffmpegPath,
-    ["-nostdin", "-hide_banner", "-nostats", "-i", `file:${file}`, "-vn", "-sn", "-dn", "-ac", "1", "-ar", String(SAMPLE_RATE), "-f", "f32le", "pipe:1"],
+    [
+      "-nostdin",
+      "-hide_banner",
+      "-nostats",
+      "-i",
+      `file:${file}`,
+      "-vn",
+      "-sn",
+      "-dn",
+      "-ac",
+      String(options.channels ?? 1),
+      "-ar",
+      String(SAMPLE_RATE),
+      "-f",
+      "f32le",
+      "pipe:1",
+    ],
     { stdio: ["ignore", "pipe", "pipe"], ...(options.signal ? { signal: options.signal } : {}) },
   );
   const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
@@ -175,6 +191,32 @@ export async function* decodePcm(
     if (/does not contain any stream|no audio|matches no streams/i.test(stderr)) throw decodeFailure(stderr, file, 0);
   }
   return { samples, declaredMs: hasVideoStream(stderr) ? undefined : declaredMs };
+}
+
+/** Frame length of channelLevels: 30 ms, as the chunk planner's VAD. */
+export const LEVEL_FRAME_MS = 30;
+
+/**
+ * Per-channel loudness of a file (dBFS per 30 ms frame, left and right; a mono file gives two
+ * equal channels): what the stereo diarizer reads. Streams, so only the levels are kept.
+ */
+export async function channelLevels(ffmpegPath: string, file: string, signal?: AbortSignal): Promise<{ frameMs: number; db: [Float32Array, Float32Array] }> {
+  const frame = (SAMPLE_RATE * LEVEL_FRAME_MS) / 1000;
+  const levels: [number[], number[]] = [[], []];
+  const sums = [0, 0];
+  let inFrame = 0;
+  // samples arrive interleaved (L R L R ...) and a block may end between the two of a pair
+  let channel = 0;
+  for await (const block of decodePcm(ffmpegPath, file, { channels: 2, ...(signal ? { signal } : {}) })) {
+    for (const sample of block) {
+      sums[channel]! += sample * sample;
+      channel ^= 1;
+      if (channel === 1 || ++inFrame < frame) continue;
+      for (const c of [0, 1] as const) levels[c].push(10 * Math.log10(sums[c]! / frame + 1e-12));
+      sums[0] = sums[1] = inFrame = 0;
+    }
+  }
+  return { frameMs: LEVEL_FRAME_MS, db: [Float32Array.from(levels[0]), Float32Array.from(levels[1])] };
 }
 
 /** A file whose decoded audio is much shorter than its header declares was cut off. */

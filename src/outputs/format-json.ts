@@ -13,5 +13,6 @@ export interface JsonMetadata {
 
 /** No wall-clock time or run id: a resumed run must write byte-identical files. */
 export function formatJson(transcript: Transcript, meta: JsonMetadata): string {
-  return JSON.stringify({ ...meta, language: transcript.language ?? meta.language, segments: transcript.segments }, null, 2) + "\n";
+  const speakers = transcript.speakers ? { speakers: transcript.speakers } : {};
+  return JSON.stringify({ ...meta, language: transcript.language ?? meta.language, ...speakers, segments: transcript.segments }, null, 2) + "\n";
 }

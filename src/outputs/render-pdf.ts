@@ -33,6 +33,8 @@ export interface PdfMeta {
   model: string;
   language: string | null;
   date: string;
+  /** with diarization: each speaker's talk time, shown as a table after the summary */
+  speakers?: { id: string; name?: string; talkMs: number }[] | undefined;
 }
 
 type Doc = InstanceType<typeof PDFDocument>;
@@ -138,6 +140,17 @@ function paragraphs(segments: readonly SpeakerSegment[]): SpeakerSegment[][] {
  * The per-file report: title block, summary, key points, action items, a table of contents
  * (links and PDF bookmarks to the chapters), then the whole transcript with timestamps.
  */
+/** Who spoke how long: one line per speaker, talk time and share of all speech. */
+function drawTalkTime(doc: Doc, speakers: NonNullable<PdfMeta["speakers"]>): void {
+  heading(doc, "Speakers");
+  doc.outline.addItem("Speakers");
+  const total = speakers.reduce((n, s) => n + s.talkMs, 0) || 1;
+  for (const s of speakers) {
+    const who = s.name ? `${s.name} (${s.id})` : s.id;
+    doc.text(`${who}:  ${clock(s.talkMs)}  (${Math.round((s.talkMs / total) * 100)}%)`);
+  }
+}
+
 export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments: readonly SpeakerSegment[], meta: PdfMeta): void {
   decoratePages(doc, summary.title === meta.source ? summary.title : `${summary.title} · ${meta.source}`);
   doc.font("bold").fontSize(22).text(summary.title);
@@ -170,6 +183,7 @@ export function drawTranscriptReport(doc: Doc, summary: SummaryRecord, segments:
       summary.actionItems.map((a) => (a.owner ? `${a.text} (${a.owner})` : a.text)),
     );
   }
+  if (meta.speakers?.length) drawTalkTime(doc, meta.speakers);
   const chapters = summary.chapters;
   if (chapters.length) {
     heading(doc, "Contents");

@@ -4,6 +4,8 @@ export interface Cue {
   start: number;
   end: number;
   lines: string[];
+  /** with diarization: the segment's speaker */
+  speaker?: string;
 }
 
 /** Greedy word wrap; a word longer than the width gets a line of its own. */
@@ -38,7 +40,12 @@ export function segmentsToCues(segments: Segment[], width: number): Cue[] {
     groups.forEach((group, i) => {
       const share = ((segment.end - segment.start) * group.join(" ").length) / total;
       const end = i === groups.length - 1 ? segment.end : Math.round(at + share);
-      cues.push({ start: Math.round(at), end: Math.max(Math.round(at), end), lines: group });
+      cues.push({
+        start: Math.round(at),
+        end: Math.max(Math.round(at), end),
+        lines: group,
+        ...(segment.speaker !== undefined ? { speaker: segment.speaker } : {}),
+      });
       at = end;
     });
   }

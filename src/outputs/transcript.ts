@@ -6,6 +6,8 @@ export interface Word {
   end: number;
   text: string;
   probability: number;
+  /** with diarization: who said it */
+  speaker?: string;
 }
 
 export interface Segment {
@@ -15,11 +17,15 @@ export interface Segment {
   end: number;
   text: string;
   words?: Word[];
+  /** with diarization: who said it (label, or name from --speaker-names) */
+  speaker?: string;
 }
 
 export interface Transcript {
   segments: Segment[];
   language: string | null;
+  /** with diarization: every speaker with their talk time */
+  speakers?: { id: string; name?: string; talkMs: number }[];
 }
 
 /** token ids at or above this are special (<|endoftext|>, timestamps, language tags) in every vocab */

@@ -9,6 +9,8 @@ export interface FileFacts {
   outputStem: string;
   /** every requested output format exists for `outputStem` */
   outputsPresent: boolean;
+  /** diarization is off, or the stored speaker turns were made with the current diarization settings */
+  diarizationCurrent: boolean;
   contentHash?: string;
 }
 
@@ -25,7 +27,7 @@ export type FileAction =
   | { kind: "skip-unchanged" }
   /** size/mtime cannot tell: hash the content, then decide again */
   | { kind: "hash" }
-  /** transcribed before with this content and settings; only output files are missing */
+  /** transcribed before with this content and settings; only output files (or speaker turns) are missing or stale */
   | { kind: "render-outputs" }
   /** (re)transcribe; `resume` when chunks of this content and settings may already be stored */
   | { kind: "transcribe"; resume: boolean };
@@ -48,11 +50,13 @@ export function decideFileAction(facts: FileFacts, stored: Stored | undefined, s
         message: `${stored.error ?? "failed"} (unchanged since; fix the file, or run speechflow retry)`,
       };
     }
-    if (sameStat && stored.status === "done" && stored.outputStem === facts.outputStem && facts.outputsPresent) return { kind: "skip-unchanged" };
+    const current = facts.outputsPresent && facts.diarizationCurrent;
+    if (sameStat && stored.status === "done" && stored.outputStem === facts.outputStem && current) return { kind: "skip-unchanged" };
     return { kind: "hash" };
   }
   const sameContent = sameSettings && stored.contentHash === facts.contentHash;
   if (!sameContent) return { kind: "transcribe", resume: false };
-  if (stored.status === "done") return facts.outputsPresent ? { kind: "skip-unchanged" } : { kind: "render-outputs" };
+  // new diarization settings re-diarize and re-render, never re-transcribe
+  if (stored.status === "done") return facts.outputsPresent && facts.diarizationCurrent ? { kind: "skip-unchanged" } : { kind: "render-outputs" };
   return { kind: "transcribe", resume: true };
 }

@@ -3,6 +3,7 @@ import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-pl
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import type { RunPaths } from "../core/paths.js";
+import type { Diarization } from "../diarization/diarize-file.js";
 import type { DecodingParams } from "../engine/worker-protocol.js";
 import { chunkFailureAction, failureScope, fileReadError } from "../errors/failure-class.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
@@ -35,6 +36,8 @@ export interface FileJobDeps {
   params: DecodingParams;
   retryFailed: boolean;
   retryBaseDelayMs: number;
+  /** speaker diarization, when on: the settings' fingerprint and how to diarize a local file */
+  diarization?: { fingerprint: string; run: (localPath: string) => Promise<Diarization> } | undefined;
 }
 
 type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: string };
@@ -85,6 +88,7 @@ export class FileJob {
       mtimeMs: info.mtimeMs,
       outputStem: media.outputStem,
       outputsPresent: renderer.outputsPresent(media.outputStem),
+      diarizationCurrent: this.diarizationCurrent(stored),
     };
     const settings = { fingerprint, retryFailed };
     const first = decideFileAction(facts, stored, settings);
@@ -108,6 +112,7 @@ export class FileJob {
         emit({ type: "file-skipped", file: path, reason: "unchanged" });
         return "skipped";
       case "render-outputs": {
+        await this.ensureDiarization(file, input.local);
         const outputs = this.deps.renderer.render(file);
         ledger.done(path, { hash: file.contentHash, durationMs: file.durationMs, outputs }, false);
         emit({ type: "file-done", file: path, durationMs: file.durationMs ?? 0, chunks: file.chunkCount ?? 0, outputs, elapsedMs: Date.now() - input.started });
@@ -137,6 +142,7 @@ export class FileJob {
     if (truncated) throw new SpeechflowError("MEDIA_UNREADABLE", truncated, { file: path });
     const failedChunk = result.outcomes.find((o): o is Extract<ChunkOutcome, { ok: false }> => !o.ok);
     if (failedChunk) throw new SpeechflowError("CHUNK_FAILED", failedChunk.message, { file: path });
+    await this.ensureDiarization(file, input.local);
     const outputs = this.deps.renderer.render({ ...file, durationMs });
     this.deps.ledger.done(path, { hash: file.contentHash, durationMs, outputs }, true);
     emit({ type: "file-done", file: path, durationMs, chunks: result.chunkCount, outputs, elapsedMs: Date.now() - input.started });
@@ -208,6 +214,30 @@ export class FileJob {
         emit({ type: "chunk-retry", file: file.path, index: chunk.index, attempt: attempts + 1, message: error.message });
       }
     }
+  }
+
+  private diarizationCurrent(stored: TrackedFile | undefined): boolean {
+    const wanted = this.deps.diarization;
+    return !wanted || (stored !== undefined && this.deps.store.diarizations.get(stored.id)?.fingerprint === wanted.fingerprint);
+  }
+
+  /** Speaker turns for the file, made once per content and diarization settings, stored before any output uses them. */
+  private async ensureDiarization(file: TrackedFile, local: string): Promise<void> {
+    const wanted = this.deps.diarization;
+    if (!wanted || this.deps.store.diarizations.get(file.id)?.fingerprint === wanted.fingerprint) return;
+    const started = Date.now();
+    let result: Diarization;
+    try {
+      result = await wanted.run(local);
+    } catch (raw) {
+      const error = toSpeechflowError(raw);
+      if (error.code === "INTERRUPTED" || this.deps.signal.aborted) throw error;
+      // a model that cannot load fails this file's speakers, not the run (the transcript is kept)
+      throw new SpeechflowError("DIARIZATION_FAILED", `speaker diarization failed: ${error.message}`, { file: file.path, retryable: true });
+    }
+    this.deps.store.diarizations.put(file.id, { fingerprint: wanted.fingerprint, engine: result.engine, turns: result.turns });
+    const speakers = new Set(result.turns.map((t) => t.speaker)).size;
+    this.deps.emit({ type: "diarization-done", file: file.path, engine: result.engine, speakers, elapsedMs: Date.now() - started });
   }
 
   /** The bytes transcribed must be the bytes hashed: a file rewritten meanwhile is done next run. */

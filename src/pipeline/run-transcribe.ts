@@ -4,6 +4,7 @@ import { EVENTS_SCHEMA_VERSION } from "../core/events.js";
 import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
+import { diarizationFingerprint, diarizeFile } from "../diarization/diarize-file.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { type MediaInput, type ScanResult, scanInputs } from "../inputs/scan-inputs.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
@@ -86,6 +87,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
       ...{ config, store, engine, renderer, ledger, paths, emit, signal, env, runId },
       ...{ ffmpegPath: ffmpeg.path, fingerprint: settingsFingerprint(settings), params: decodingSettings(config) },
       ...{ retryFailed: request.retryFailed ?? false, retryBaseDelayMs: ctx.seams?.retryBaseDelayMs ?? 1000 },
+      diarization: diarizationStage(ctx, ffmpeg.path),
     });
     const fatal = await runFiles(scan.media, job, engine, resources, transcriber.capabilities.slots);
     const inputOrder = [...scan.problems.map((p) => p.input), ...scan.media.map((m) => m.path)];
@@ -93,6 +95,14 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   } finally {
     resources.close();
   }
+}
+
+/** Diarization for the run when --diarize is on: its fingerprint, and how one file is diarized. */
+function diarizationStage(ctx: RunContext, ffmpegPath: string) {
+  const fingerprint = diarizationFingerprint(ctx.config, ctx.cwd, ctx.env);
+  if (fingerprint === undefined) return undefined;
+  const deps = { config: ctx.config, ffmpegPath, cwd: ctx.cwd, env: ctx.env, signal: ctx.signal };
+  return { fingerprint, run: (localPath: string) => diarizeFile(localPath, deps) };
 }
 
 /** The remote service's model in the place of a local model file: names outputs and the fingerprint. */

@@ -4,9 +4,7 @@ import PQueue from "p-queue";
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
-import { SAMPLE_RATE } from "../media/ffmpeg-gateway.js";
 import { type BatchReportRow, drawBatchReport, drawTranscriptReport, type PdfFonts, resolvePdfFonts, writePdfAtomic } from "../outputs/render-pdf.js";
-import { assembleTranscript } from "../outputs/transcript.js";
 import { tmpDirOf, writeOutputFile } from "../outputs/write-outputs.js";
 import type { StateStore } from "../store/state-store.js";
 import type { TrackedFile } from "../store/tracked-file.js";
@@ -14,6 +12,7 @@ import { LlmEndpoint } from "../summaries/llm-endpoint.js";
 import { summarizeTranscript, summaryCacheKey } from "../summaries/summarize-transcript.js";
 import { summaryMarkdown } from "../summaries/summary-markdown.js";
 import type { SummaryRecord } from "../summaries/summary-schema.js";
+import { fileTranscript } from "./file-transcript.js";
 
 export interface SummaryTotals {
   done: number;
@@ -89,8 +88,7 @@ export class SummaryStage {
   /** Summary (and PDF) for one finished file; `force` redoes them even when they look current. */
   async process(row: TrackedFile, force = false): Promise<void> {
     if (!this.wanted || this.signal.aborted) return;
-    const chunks = this.store.chunks.doneInOrder(row.id);
-    const transcript = assembleTranscript(chunks, { sampleRate: SAMPLE_RATE, words: false });
+    const transcript = fileTranscript(this.store, row, this.config, { words: false });
     const options = {
       length: this.config.summaryLength,
       language: this.config.summaryLanguage,
@@ -127,6 +125,7 @@ export class SummaryStage {
           tmpDirOf(this.outputDir),
           (doc) =>
             drawTranscriptReport(doc, record, transcript.segments, {
+              speakers: transcript.speakers,
               source: row.relPath,
               durationMs: row.durationMs ?? 0,
               model: this.modelName,

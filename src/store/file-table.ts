@@ -34,6 +34,7 @@ export class FileTable {
       }
       if (existing) {
         this.db.prepare("DELETE FROM chunks WHERE file_id = ?").run(existing.id);
+        this.db.prepare("DELETE FROM diarizations WHERE file_id = ?").run(existing.id);
         this.db
           .prepare(
             `UPDATE files SET rel_path = ?, output_stem = ?, size = ?, mtime_ms = ?, content_hash = ?, fingerprint = ?, status = 'pending',

@@ -69,6 +69,16 @@ const MIGRATIONS: string[] = [
   ALTER TABLE chunks ADD COLUMN backend TEXT;
   ALTER TABLE chunks ADD COLUMN remote TEXT;
   `,
+  // speaker turns per file, under the diarization settings that made them (re-diarized when those change)
+  `
+  CREATE TABLE diarizations (
+    file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    turns TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { ChunkTable } from "./chunk-table.js";
+import { DiarizationTable } from "./diarization-table.js";
 import { FileTable } from "./file-table.js";
 import { type RunInfo, RunTable } from "./run-table.js";
 import { openStateDb } from "./state-db.js";
@@ -33,6 +34,7 @@ export class StateStore {
   readonly chunks: ChunkTable;
   readonly runs: RunTable;
   readonly summaries: SummaryCache;
+  readonly diarizations: DiarizationTable;
 
   private constructor(
     readonly path: string,
@@ -43,6 +45,7 @@ export class StateStore {
     this.chunks = new ChunkTable(db, options.failCommitsAfter);
     this.runs = new RunTable(db);
     this.summaries = new SummaryCache(db);
+    this.diarizations = new DiarizationTable(db);
   }
 
   static open(path: string, options: StoreOptions = {}): StateStore {

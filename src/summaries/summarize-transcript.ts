@@ -51,7 +51,9 @@ const OUTPUT_TOKENS = 1200;
 /** About 3 characters per token: conservative for English (about 4), not far off for others. */
 const estimateTokens = (text: string) => Math.ceil(text.length / 3);
 
-const transcriptLines = (segments: Segment[]) => segments.map((s) => `[${clock(s.start)}] ${s.text.trim()}`);
+/** `[mm:ss] text`, with the speaker when the transcript was diarized (action items get owners). */
+const transcriptLines = (segments: (Segment & { speaker?: string })[]) =>
+  segments.map((s) => `[${clock(s.start)}] ${s.speaker ? `${s.speaker}: ` : ""}${s.text.trim()}`);
 
 const LENGTH_RULE: Record<SummaryLength, string> = {
   short: "2-3 sentences",

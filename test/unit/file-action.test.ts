@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideFileAction, type FileFacts } from "../../src/pipeline/file-action.js";
 
 const settings = { fingerprint: "fp1", retryFailed: false };
-const facts: FileFacts = { size: 100, mtimeMs: 5, outputStem: "a/talk", outputsPresent: true };
+const facts: FileFacts = { size: 100, mtimeMs: 5, outputStem: "a/talk", outputsPresent: true, diarizationCurrent: true };
 const done = {
   status: "done" as const,
   fingerprint: "fp1",
@@ -46,6 +46,13 @@ describe("decideFileAction (the rerun policy)", () => {
     const moved = { ...facts, outputStem: "b/talk", outputsPresent: false };
     expect(decideFileAction(moved, done, settings)).toEqual({ kind: "hash" });
     expect(decideFileAction({ ...moved, contentHash: "h1" }, done, settings)).toEqual({ kind: "render-outputs" });
+  });
+
+  it("new diarization settings re-diarize and re-render from stored chunks, never re-transcribe", () => {
+    const stale = { ...facts, diarizationCurrent: false };
+    expect(decideFileAction(stale, done, settings)).toEqual({ kind: "hash" });
+    expect(decideFileAction({ ...stale, contentHash: "h1" }, done, settings)).toEqual({ kind: "render-outputs" });
+    expect(decideFileAction({ ...stale, contentHash: "h2" }, done, settings)).toEqual({ kind: "transcribe", resume: false });
   });
 
   it("an interrupted file with the same content resumes its stored chunks", () => {

@@ -21,6 +21,7 @@ const LAYERS = [
   "store",
   "outputs",
   "summaries",
+  "diarization",
   "eval",
   "pipeline",
   "commands",
