@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sentenceClips } from "../helpers/corpus.js";
+import { mdEvalDer } from "../helpers/md-eval.js";
+import { compose } from "../helpers/media.js";
+import { MICRO_MODEL_PATH } from "../helpers/paths.js";
+import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
+import { stereoCall, writeRttm } from "../helpers/stereo-call.js";
+
+/**
+ * --diarize on real synthesized speech: a two-party stereo call (espeak-ng voices, one per channel,
+ * with pauses, an overlap, a noise floor and bleed), scored against its true turns by NIST md-eval.
+ */
+let work: string;
+let calls: string;
+let reference: string;
+const base = ["-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"];
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "sf-diarize-"));
+  calls = join(work, "calls");
+  const { turns } = stereoCall(join(calls, "call.wav"), join(work, "voices"));
+  reference = writeRttm(join(work, "ref.rttm"), "call", turns);
+});
+
+const db = (out: string) => new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
+
+describe("diarization (--diarize)", () => {
+  it("stereo: one speaker per channel, in every output, with a DER under 5% by md-eval at collar 0.25", async () => {
+    const out = join(work, "out-stereo");
+    const r = await runCli(["transcribe", calls, "-o", out, "--diarize", "stereo", "--speaker-names", "Alice,Bob", ...base], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const der = mdEvalDer(reference, join(out, "call.rttm"), { collar: 0.25 });
+    expect(der).toBeLessThan(5);
+    const json = JSON.parse(readFileSync(join(out, "call.json"), "utf8")) as {
+      speakers: { id: string; name: string; talkMs: number }[];
+      segments: { speaker?: string }[];
+    };
+    expect(json.speakers.map((s) => [s.id, s.name])).toEqual([
+      ["SPEAKER_00", "Alice"],
+      ["SPEAKER_01", "Bob"],
+    ]);
+    expect(json.segments.every((s) => s.speaker === "Alice" || s.speaker === "Bob")).toBe(true);
+    expect(readFileSync(join(out, "call.srt"), "utf8")).toMatch(/^\[(Alice|Bob)\] /m);
+    expect(readFileSync(join(out, "call.vtt"), "utf8")).toMatch(/^<v (Alice|Bob)>/m);
+    expect(readFileSync(join(out, "call.txt"), "utf8")).toMatch(/^\[(Alice|Bob)\] /);
+    const done = parseEvents(r.stdout).find((e) => e.type === "diarization-done") as { engine: string; speakers: number };
+    expect(done).toMatchObject({ engine: "stereo", speakers: 2 });
+  });
+
+  it("new diarization settings re-diarize and re-render without transcribing again", async () => {
+    const out = join(work, "out-rediarize");
+    const first = await runCli(["transcribe", calls, "-o", out, "--diarize", "stereo", ...base], { cwd: work, env: minimalEnv(work) });
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runCli(["transcribe", calls, "-o", out, "--diarize", "stereo", "--diarize-min-off-seconds", "1.5", ...base], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
+    expect(again.code, again.stderr).toBe(0);
+    const types = parseEvents(again.stdout).map((e) => e.type);
+    expect(types).toContain("diarization-done");
+    expect(types).not.toContain("engine-ready");
+    const d = db(out);
+    expect(d.prepare("SELECT MAX(commits) AS n FROM chunks").get()).toEqual({ n: 1 });
+    d.close();
+    // and the same settings once more: nothing to do at all
+    const third = await runCli(["transcribe", calls, "-o", out, "--diarize", "stereo", "--diarize-min-off-seconds", "1.5", ...base], {
+      cwd: work,
+      env: minimalEnv(work),
+    });
+    expect(parseEvents(third.stdout).filter((e) => e.type === "file-skipped")).toHaveLength(1);
+  });
+
+  it("auto takes stereo for a call; on mono audio without registered models it says how to get them (exit 3)", async () => {
+    const auto = await runCli(["transcribe", calls, "-o", join(work, "out-auto"), "--diarize", "auto", ...base], { cwd: work, env: minimalEnv(work) });
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(parseEvents(auto.stdout).find((e) => e.type === "diarization-done")).toMatchObject({ engine: "stereo" });
+    const mono = join(work, "mono");
+    compose([sentenceClips()[0]!], join(mono, "memo.wav"));
+    const r = await runCli(["transcribe", mono, "-o", join(work, "out-mono"), "--diarize", "auto", ...base], { cwd: work, env: minimalEnv(work) });
+    expect(r.code).toBe(3);
+    const failed = parseEvents(r.stdout).find((e) => e.type === "file-failed") as { code: string; message: string };
+    expect(failed.code).toBe("DIARIZATION_FAILED");
+    expect(failed.message).toMatch(/segmentation model "pyannote-segmentation-3.0" not found.*speechflow models pull-diarization/);
+  });
+
+  it("without --diarize nothing changes: no RTTM, no speaker fields", async () => {
+    const out = join(work, "out-plain");
+    const r = await runCli(["transcribe", calls, "-o", out, ...base], { cwd: work, env: minimalEnv(work) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, "call.json"), "utf8")).not.toContain("speaker");
+    writeFileSync(join(work, "noop"), "");
+  });
+});
