@@ -50,7 +50,7 @@ describe("diarization (--diarize)", () => {
     expect(readFileSync(join(out, "call.srt"), "utf8")).toMatch(/^\[(Alice|Bob)\] /m);
     expect(readFileSync(join(out, "call.vtt"), "utf8")).toMatch(/^<v (Alice|Bob)>/m);
     expect(readFileSync(join(out, "call.txt"), "utf8")).toMatch(/^\[(Alice|Bob)\] /);
-    const done = parseEvents(r.stdout).find((e) => e.type === "diarization-done") as { engine: string; speakers: number };
+    const done = parseEvents(r.stdout).find((e) => e.type === "diarization-done") as unknown as { engine: string; speakers: number };
     expect(done).toMatchObject({ engine: "stereo", speakers: 2 });
   });
 
@@ -85,7 +85,7 @@ describe("diarization (--diarize)", () => {
     compose([sentenceClips()[0]!], join(mono, "memo.wav"));
     const r = await runCli(["transcribe", mono, "-o", join(work, "out-mono"), "--diarize", "auto", ...base], { cwd: work, env: minimalEnv(work) });
     expect(r.code).toBe(3);
-    const failed = parseEvents(r.stdout).find((e) => e.type === "file-failed") as { code: string; message: string };
+    const failed = parseEvents(r.stdout).find((e) => e.type === "file-failed") as unknown as { code: string; message: string };
     expect(failed.code).toBe("DIARIZATION_FAILED");
     expect(failed.message).toMatch(/segmentation model "pyannote-segmentation-3.0" not found.*speechflow models pull-diarization/);
   });
