@@ -3,7 +3,14 @@ import { cleanCommand } from "../commands/clean.js";
 import type { CommandContext } from "../commands/command-context.js";
 import { doctorCommand } from "../commands/doctor.js";
 import { evalCommand } from "../commands/eval.js";
-import { modelsAddCommand, modelsListCommand, modelsPathCommand, modelsPullCommand, modelsRemoveCommand } from "../commands/models.js";
+import {
+  modelsAddCommand,
+  modelsListCommand,
+  modelsPathCommand,
+  modelsPullCommand,
+  modelsPullDiarizationCommand,
+  modelsRemoveCommand,
+} from "../commands/models.js";
 import { retryCommand } from "../commands/retry.js";
 import { statusCommand } from "../commands/status.js";
 import { summarizeCommand } from "../commands/summarize.js";
@@ -14,7 +21,7 @@ import { ExitCode } from "../errors/speechflow-error.js";
 import { cleanText } from "../reporters/clean-text.js";
 import { nothingToRetryLine, werAboveMaxLine } from "../reporters/command-notes.js";
 import { doctorText } from "../reporters/doctor-text.js";
-import { modelsText, pulledModelText } from "../reporters/models-text.js";
+import { modelsText, pulledDiarizationText, pulledModelText } from "../reporters/models-text.js";
 import { pullProgressBar } from "../reporters/pull-progress-bar.js";
 import { statusText } from "../reporters/status-text.js";
 import { terminalChalk } from "../reporters/terminal-style.js";
@@ -124,6 +131,35 @@ function registerStateCommands(program: Command, io: CliIo): void {
     });
 }
 
+/** `models pull-diarization`: both diarization models, with a progress bar each on a terminal. */
+function registerPullDiarization(models: Command, io: CliIo, ctx: (flags?: ConfigFlags) => Promise<CommandContext>): void {
+  models
+    .command("pull-diarization")
+    .description("Download the speaker diarization models (pyannote segmentation-3.0 and NeMo TitaNet-small, ONNX, SHA-256 checked) for --diarize model|auto")
+    .option("--mirror <url>", "download <url>/<name>.onnx instead of the published addresses")
+    .option("--offline", "refuse to use the network")
+    .action(async (options: { mirror?: string; offline?: boolean }) => {
+      const context = await ctx({ offline: options.offline });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once("SIGINT", onSignal);
+      const bars = new Map<string, ReturnType<typeof pullProgressBar>>();
+      const bar = (name: string) => bars.get(name) ?? bars.set(name, pullProgressBar(name, process.stderr)).get(name)!;
+      try {
+        const retryDelayMs = seamsFromEnv(io.env).retryBaseDelayMs;
+        const pulled = await modelsPullDiarizationCommand(
+          { signal: controller.signal, mirror: options.mirror, retryDelayMs, onProgress: (p) => bar(p.name).onProgress(p) },
+          context,
+        );
+        for (const b of bars.values()) b.stop();
+        process.stdout.write(pulledDiarizationText(pulled));
+      } finally {
+        for (const b of bars.values()) b.stop();
+        process.off("SIGINT", onSignal);
+      }
+    });
+}
+
 function registerModels(program: Command, io: CliIo): void {
   const models = program.command("models").description("List, download, add and remove whisper.cpp models");
   const ctx = (flags: ConfigFlags = {}) => configFor(io, undefined, flags).then((config): CommandContext => ({ config, cwd: io.cwd, env: io.env }));
@@ -161,11 +197,12 @@ function registerModels(program: Command, io: CliIo): void {
         process.off("SIGINT", onSignal);
       }
     });
+  registerPullDiarization(models, io, ctx);
   models
     .command("add")
-    .description("Copy a ggml model file into the models folder")
-    .argument("<file>", "a whisper.cpp ggml .bin file")
-    .option("--name <name>", "name to use with --model (default: the file name without ggml- and .bin)")
+    .description("Copy a model file into the models folder: a whisper.cpp ggml .bin, or a diarization .onnx")
+    .argument("<file>", "a whisper.cpp ggml .bin file, or an .onnx segmentation / speaker-embedding model")
+    .option("--name <name>", "name to use with --model / --diarization-*-model (default: the file name without ggml- and .bin/.onnx)")
     .action(async (file: string, options: { name?: string }) => {
       process.stdout.write(`${modelsAddCommand({ file, name: options.name }, await ctx())}\n`);
     });

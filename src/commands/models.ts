@@ -1,4 +1,6 @@
 import { resolve } from "node:path";
+import { DIARIZATION_MODELS } from "../diarization/diarization-catalog.js";
+import { addDiarizationModel } from "../diarization/diarization-models.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { MODEL_CATALOG } from "../models/model-catalog.js";
 import { addModel, listModels, type ModelListing, managedModelsDir, removeModel } from "../models/model-store.js";
@@ -45,8 +47,41 @@ export async function modelsPullCommand(options: PullOptions, ctx: CommandContex
   });
 }
 
+/** ggml files are whisper models; .onnx files are diarization models (their metadata checked first). */
 export function modelsAddCommand(options: { file: string; name?: string | undefined }, ctx: CommandContext): string {
-  return addModel(resolve(ctx.cwd, options.file), options.name, ctx.env);
+  const file = resolve(ctx.cwd, options.file);
+  if (file.endsWith(".onnx")) return addDiarizationModel(file, options.name, ctx.env);
+  return addModel(file, options.name, ctx.env);
+}
+
+export interface PullDiarizationOptions {
+  signal: AbortSignal;
+  /** fetch `<mirror>/<name>.onnx` instead of the published URLs */
+  mirror?: string | undefined;
+  retryDelayMs?: number | undefined;
+  onProgress: (progress: { name: string; receivedBytes: number; totalBytes?: number | undefined }) => void;
+}
+
+/** `models pull-diarization`: the segmentation and embedding models, SHA-256 checked, into the models folder. */
+export async function modelsPullDiarizationCommand(options: PullDiarizationOptions, ctx: CommandContext) {
+  if (ctx.config.offline)
+    throw new SpeechflowError("USAGE", "offline mode is on (--offline, SPEECHFLOW_OFFLINE or config): not downloading the diarization models");
+  const pulled = [];
+  for (const entry of DIARIZATION_MODELS) {
+    const url = options.mirror ? `${options.mirror.replace(/\/+$/, "")}/${entry.fileName}` : entry.url;
+    const result = await pullModel(
+      { ...entry, ...(url ? { url } : {}) },
+      {
+        baseUrl: "",
+        dir: managedModelsDir(ctx.env),
+        signal: options.signal,
+        onProgress: options.onProgress,
+        ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+      },
+    );
+    pulled.push({ ...result, name: entry.name, role: entry.role, licence: entry.licence });
+  }
+  return pulled;
 }
 
 export function modelsRemoveCommand(name: string, ctx: CommandContext): string {

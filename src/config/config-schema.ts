@@ -151,7 +151,7 @@ export const configSchema = z
       .describe("Segmentation model for --diarize model: a name registered by models pull-diarization / models add, or a path to an .onnx file"),
     diarizationEmbeddingModel: z
       .string()
-      .default("3dspeaker-campplus")
+      .default("nemo-titanet-small")
       .describe("Speaker-embedding model for --diarize model: a registered name or a path to an .onnx file"),
     engine: z
       .enum(["local", "remote"])

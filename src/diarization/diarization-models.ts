@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { SpeechflowError } from "../errors/speechflow-error.js";
+import { managedModelsDir } from "../models/model-store.js";
 import { modelSearchDirs } from "../models/resolve-model.js";
 
 export interface DiarizationModelFile {
@@ -45,4 +46,31 @@ export function requireDiarizationModel(value: string, what: string, cwd: string
     `${what} model "${value}" not found (looked for ${value}.onnx in ${modelSearchDirs(cwd, env).join(", ")}); ` +
       "run `speechflow models pull-diarization`, or `speechflow models add FILE.onnx --name NAME`, or use --diarize stereo for two-channel calls",
   );
+}
+
+/** `models add FILE.onnx [--name NAME]`: copies a diarization model into the models folder as `<name>.onnx`. */
+export function addDiarizationModel(file: string, name: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (!existsSync(file)) throw new SpeechflowError("MODEL_NOT_FOUND", `${file} does not exist`);
+  checkOnnxFile(file);
+  const modelName = name ?? basename(file, ".onnx");
+  if (!/^[A-Za-z0-9._-]+$/.test(modelName)) throw new SpeechflowError("USAGE", `model name "${modelName}" may only use letters, digits, ".", "_" and "-"`);
+  const dir = managedModelsDir(env);
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, `${modelName}.onnx`);
+  const tmp = `${target}.adding-${process.pid}`;
+  copyFileSync(file, tmp);
+  renameSync(tmp, target);
+  return target;
+}
+
+/** An ONNX file starts with its ir_version field (protobuf field 1, varint): refuse anything else before copying it. */
+function checkOnnxFile(file: string): void {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(2);
+    const n = readSync(fd, head, 0, 2, 0);
+    if (n < 2 || head[0] !== 0x08) throw new SpeechflowError("MODEL_INVALID", `${file} is not an ONNX model`);
+  } finally {
+    closeSync(fd);
+  }
 }

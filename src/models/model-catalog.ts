@@ -4,9 +4,14 @@
  */
 export interface CatalogEntry {
   name: string;
+  /** SHA-1 of the file (whisper.cpp's model repository publishes these); ignored when sha256 is set */
   sha1: string;
   /** approximate size, for listings before download */
   sizeMiB: number;
+  /** a file published elsewhere (diarization models): its full URL, its name on disk, its SHA-256 */
+  url?: string;
+  fileName?: string;
+  sha256?: string;
 }
 
 const table: [string, number, string][] = [

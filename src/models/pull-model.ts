@@ -28,12 +28,13 @@ export interface PullOptions {
 export interface PullResult {
   path: string;
   bytes: number;
+  /** the verified checksum: SHA-1, or SHA-256 for entries that publish one */
   sha1: string;
   resumed: boolean;
 }
 
-async function sha1Of(path: string): Promise<ReturnType<typeof createHash>> {
-  const hash = createHash("sha1");
+async function digestOf(path: string, algorithm: "sha1" | "sha256"): Promise<ReturnType<typeof createHash>> {
+  const hash = createHash(algorithm);
   if (!existsSync(path)) return hash;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash;
@@ -85,8 +86,8 @@ const interrupted = () => new SpeechflowError("INTERRUPTED", "download interrupt
  */
 export async function pullModel(entry: CatalogEntry, options: PullOptions): Promise<PullResult> {
   mkdirSync(options.dir, { recursive: true });
-  const finalPath = join(options.dir, modelFileName(entry.name));
-  const url = `${options.baseUrl.replace(/\/+$/, "")}/${modelFileName(entry.name)}`;
+  const finalPath = join(options.dir, entry.fileName ?? modelFileName(entry.name));
+  const url = entry.url ?? `${options.baseUrl.replace(/\/+$/, "")}/${modelFileName(entry.name)}`;
   const job: PullJob = { entry, options, url, partPath: `${finalPath}.part`, finalPath, resumed: false };
   try {
     return await withRetry(() => pullOnce(job), {
@@ -177,14 +178,17 @@ async function receive(job: PullJob, response: Response, have: number, stall: Ab
 }
 
 async function verifyAndPlace(job: PullJob): Promise<PullResult> {
-  const sha1 = (await sha1Of(job.partPath)).digest("hex");
-  if (sha1 !== job.entry.sha1) {
+  const algorithm = job.entry.sha256 ? "sha256" : "sha1";
+  const expected = job.entry.sha256 ?? job.entry.sha1;
+  const actual = (await digestOf(job.partPath, algorithm)).digest("hex");
+  if (actual !== expected) {
     rmSync(job.partPath, { force: true });
+    const label = algorithm === "sha256" ? "SHA-256" : "SHA-1";
     throw new SpeechflowError(
       "MODEL_INVALID",
-      `checksum mismatch for ${job.entry.name}: expected SHA-1 ${job.entry.sha1}, got ${sha1}; the download was deleted (a broken mirror or a changed file)`,
+      `checksum mismatch for ${job.entry.name}: expected ${label} ${expected}, got ${actual}; the download was deleted (a broken mirror or a changed file)`,
     );
   }
   renameSync(job.partPath, job.finalPath);
-  return { path: job.finalPath, bytes: statSync(job.finalPath).size, sha1, resumed: job.resumed };
+  return { path: job.finalPath, bytes: statSync(job.finalPath).size, sha1: actual, resumed: job.resumed };
 }

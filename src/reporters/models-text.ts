@@ -14,3 +14,12 @@ export function modelsText(result: ModelsListResult): string {
 export function pulledModelText(result: { path: string; bytes: number; sha1: string; resumed: boolean }): string {
   return `${result.path} (${(result.bytes / 1048576).toFixed(1)} MiB, SHA-1 ${result.sha1}${result.resumed ? ", resumed" : ""})\n`;
 }
+
+export function pulledDiarizationText(pulled: { name: string; role: string; path: string; bytes: number; resumed: boolean; licence: string }[]): string {
+  return pulled
+    .map(
+      (p) =>
+        `${p.role}: ${p.name} -> ${p.path} (${(p.bytes / 1048576).toFixed(1)} MiB, SHA-256 checked${p.resumed ? ", resumed" : ""}; licence ${p.licence})\n`,
+    )
+    .join("");
+}

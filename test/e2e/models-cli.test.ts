@@ -64,6 +64,23 @@ describe("speechflow models (built CLI, real HTTP server)", () => {
     expect(existsSync(join(work, "models", "ggml-tiny.en.bin.part"))).toBe(false);
   });
 
+  it("pull-diarization checks each model's pinned SHA-256: wrong bytes from a mirror are refused and nothing is left", async () => {
+    const mirror = await startModelServer({ "pyannote-segmentation-3.0.onnx": Buffer.from("not the model"), "nemo-titanet-small.onnx": Buffer.from("x") });
+    try {
+      const pull = await runCli(["models", "pull-diarization", "--mirror", mirror.url], { cwd: work, env });
+      expect(pull.code).toBe(1);
+      expect(pull.stderr).toMatch(
+        /checksum mismatch for pyannote-segmentation-3\.0: expected SHA-256 220ad67ca923bef2fa91f2390c786097bf305bceb5e261d4af67b38e938e1079/,
+      );
+      expect(existsSync(join(work, "models", "pyannote-segmentation-3.0.onnx"))).toBe(false);
+      expect(mirror.requests.map((r) => r.url)).toEqual(["/pyannote-segmentation-3.0.onnx"]);
+      const offline = await runCli(["models", "pull-diarization", "--offline"], { cwd: work, env });
+      expect(offline.code).toBe(2);
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it("--offline refuses to download, with a message that says what to do", async () => {
     const before = server.requests.length;
     const run = await runCli(["transcribe", "rec", "-o", "out2", "-m", "base.en", "--offline"], { cwd: work, env });

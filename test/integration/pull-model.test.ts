@@ -34,6 +34,18 @@ describe("pullModel against a real HTTP server on 127.0.0.1", () => {
     expect(progress.at(-1)).toBe(model.length);
   });
 
+  it("a file published elsewhere (diarization models): full URL, own file name, SHA-256 checked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sf-pull-"));
+    const sha256 = createHash("sha256").update(model).digest("hex");
+    const onnx = { name: "seg", sha1: "", sizeMiB: 7, url: `${server.url}/ggml-micro.bin`, fileName: "seg.onnx", sha256 };
+    const result = await pullModel(onnx, { baseUrl: "unused", dir, ...fast });
+    expect(result).toMatchObject({ path: join(dir, "seg.onnx"), bytes: model.length, sha1: sha256 });
+    await expect(pullModel({ ...onnx, fileName: "bad.onnx", sha256: "0".repeat(64) }, { baseUrl: "unused", dir, ...fast })).rejects.toThrow(
+      /checksum mismatch for seg: expected SHA-256 0{64}, got [0-9a-f]{64}/,
+    );
+    expect(existsSync(join(dir, "bad.onnx"))).toBe(false);
+  });
+
   it("resumes with a Range request after the connection is cut half-way", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sf-pull-"));
     const before = server.requests.length;
