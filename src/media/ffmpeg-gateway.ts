@@ -194,7 +194,7 @@ export async function* decodePcm(
 }
 
 /** Frame length of channelLevels: 30 ms, as the chunk planner's VAD. */
-export const LEVEL_FRAME_MS = 30;
+const LEVEL_FRAME_MS = 30;
 
 /**
  * Per-channel loudness of a file (dBFS per 30 ms frame, left and right; a mono file gives two

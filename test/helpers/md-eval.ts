@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 /** NIST md-eval (Debian's sctk): the reference scorer for diarization error rate. */
-export const MD_EVAL = "/usr/lib/sctk/bin/md-eval.pl";
+const MD_EVAL = "/usr/lib/sctk/bin/md-eval.pl";
 
 /** DER in percent as md-eval computes it (`-c` collar in seconds, `-1` to skip overlapping speech). */
 export function mdEvalDer(reference: string, hypothesis: string, options: { collar: number; skipOverlap?: boolean }): number {
