@@ -6,7 +6,6 @@ import { type DiarizationModelFile, findDiarizationModel, requireDiarizationMode
 import { labelTurns, type RawTurn, type SpeakerTurn } from "./speaker-turns.js";
 import { channelsDiffer, stereoTurns } from "./stereo-activity.js";
 
-
 /** Runs the model engine (sherpa-onnx in a child process) on 16 kHz mono samples; turns in seconds. */
 export type ModelRunner = (
   pcm: Float32Array,

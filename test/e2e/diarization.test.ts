@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -7,7 +7,7 @@ import { sentenceClips } from "../helpers/corpus.js";
 import { mdEvalDer } from "../helpers/md-eval.js";
 import { compose } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
-import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
+import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
 import { stereoCall, writeRttm } from "../helpers/stereo-call.js";
 
 /**
@@ -17,13 +17,14 @@ import { stereoCall, writeRttm } from "../helpers/stereo-call.js";
 let work: string;
 let calls: string;
 let reference: string;
+let callTurns: { start: number; end: number; speaker: string }[];
 const base = ["-m", MICRO_MODEL_PATH, "--no-temperature-fallback", "--threads", "1", "--json"];
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "sf-diarize-"));
   calls = join(work, "calls");
-  const { turns } = stereoCall(join(calls, "call.wav"), join(work, "voices"));
-  reference = writeRttm(join(work, "ref.rttm"), "call", turns);
+  callTurns = stereoCall(join(calls, "call.wav"), join(work, "voices")).turns;
+  reference = writeRttm(join(work, "ref.rttm"), "call", callTurns);
 });
 
 const db = (out: string) => new Database(join(out, ".speechflow", "state.sqlite"), { readonly: true });
@@ -88,6 +89,34 @@ describe("diarization (--diarize)", () => {
     const failed = parseEvents(r.stdout).find((e) => e.type === "file-failed") as unknown as { code: string; message: string };
     expect(failed.code).toBe("DIARIZATION_FAILED");
     expect(failed.message).toMatch(/segmentation model "pyannote-segmentation-3.0" not found.*speechflow models pull-diarization/);
+  });
+
+  it("kill -9 during diarization: the same command finishes, diarizing only what was not stored", async () => {
+    const many = join(work, "many");
+    mkdirSync(many, { recursive: true });
+    for (const n of [1, 2, 3, 4]) copyFileSync(join(calls, "call.wav"), join(many, `call-${n}.wav`));
+    const out = join(work, "out-kill");
+    const args = ["transcribe", many, "-o", out, "--diarize", "stereo", ...base];
+    const { child, done } = startCli(args, { cwd: work, env: minimalEnv(work) });
+    await waitForEvents(child, (events) => events.some((e) => e.type === "diarization-done"));
+    child.kill("SIGKILL");
+    await done;
+    const d = db(out);
+    const stored = (d.prepare("SELECT COUNT(*) AS n FROM diarizations").get() as { n: number }).n;
+    d.close();
+    expect(stored).toBeGreaterThanOrEqual(1);
+    const r = await runCli(args, { cwd: work, env: minimalEnv(work) });
+    expect(r.code, r.stderr).toBe(0);
+    const again = parseEvents(r.stdout).filter((e) => e.type === "diarization-done");
+    expect(again.length).toBe(4 - stored);
+    const after = db(out);
+    expect(after.prepare("SELECT COUNT(*) AS n FROM diarizations").get()).toEqual({ n: 4 });
+    expect(after.prepare("SELECT MAX(commits) AS n FROM chunks").get()).toEqual({ n: 1 });
+    after.close();
+    for (const n of [1, 2, 3, 4]) {
+      const ref = writeRttm(join(work, `ref-${n}.rttm`), `call-${n}`, callTurns);
+      expect(mdEvalDer(ref, join(out, `call-${n}.rttm`), { collar: 0.25 })).toBeLessThan(5);
+    }
   });
 
   it("without --diarize nothing changes: no RTTM, no speaker fields", async () => {
