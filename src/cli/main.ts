@@ -43,8 +43,10 @@ async function configFor(io: CliIo, configPath: string | undefined, flags: Confi
   return (await loadConfig({ cwd: io.cwd, configPath, flags, env: io.env })).config;
 }
 
+/** status, clean, doctor: only where the state is (output, db) and ffmpeg matter; other settings are not checked. */
 async function commandContext(io: CliIo, options: StateFlags): Promise<CommandContext> {
-  return { config: await configFor(io, options.config, stateFlags(options)), cwd: io.cwd, env: io.env };
+  const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only: ["output", "db", "ffmpeg"] });
+  return { config, cwd: io.cwd, env: io.env };
 }
 
 function registerTranscribe(program: Command, io: CliIo): void {
@@ -100,8 +102,9 @@ function registerEval(program: Command, io: CliIo): void {
     const config = await configFor(io, options.config, flagsFromOptions(options));
     const request = { dataset, maxWer: options.maxWer, normalize: options.normalize !== false, trn: options.trn === true };
     const { result, signal } = await withRunSession(config, io, (ctx, allowModelDownload) => evalCommand({ ...request, allowModelDownload }, ctx));
-    if (result.aboveMaxWer) process.stderr.write(werAboveMaxLine(result.scores!.wer, result.maxWer!));
-    io.exit(evalExitCode(result, signal));
+    const code = evalExitCode(result, signal);
+    if (code === ExitCode.werAboveMax) process.stderr.write(werAboveMaxLine(result.scores!.wer, result.maxWer!));
+    io.exit(code);
   });
 }
 
@@ -126,7 +129,8 @@ function registerStateCommands(program: Command, io: CliIo): void {
     .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
     .action(async (options: StateFlags) => {
       const report = await doctorCommand(await commandContext(io, options));
-      process.stdout.write(options.json ? json(report) : doctorText(report, terminalChalk(process.stdout, io.env)));
+      const { ok: _verdict, ...shown } = report;
+      process.stdout.write(options.json ? json(shown) : doctorText(shown, terminalChalk(process.stdout, io.env)));
       io.exit(doctorExitCode(report));
     });
 }
@@ -162,7 +166,11 @@ function registerPullDiarization(models: Command, io: CliIo, ctx: (flags?: Confi
 
 function registerModels(program: Command, io: CliIo): void {
   const models = program.command("models").description("List, download, add and remove whisper.cpp models");
-  const ctx = (flags: ConfigFlags = {}) => configFor(io, undefined, flags).then((config): CommandContext => ({ config, cwd: io.cwd, env: io.env }));
+  // only pulls read settings (mirror, offline); list/add/rm/path work whatever the config file says
+  const ctx = (flags: ConfigFlags = {}) =>
+    loadConfig({ cwd: io.cwd, flags, env: io.env, only: ["modelBaseUrl", "offline"] }).then(
+      ({ config }): CommandContext => ({ config, cwd: io.cwd, env: io.env }),
+    );
   models
     .command("list")
     .description("Known models (downloaded or not) and any other ggml files in the model folders")

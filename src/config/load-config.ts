@@ -2,7 +2,7 @@ import { cosmiconfig } from "cosmiconfig";
 import type { z } from "zod";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { CONFIG_FIELDS, coerceFieldValue } from "./config-fields.js";
-import { configSchema, type SpeechflowConfig } from "./config-schema.js";
+import { type ConfigKey, configSchema, type SpeechflowConfig } from "./config-schema.js";
 
 export interface LoadConfigOptions {
   cwd: string;
@@ -11,6 +11,11 @@ export interface LoadConfigOptions {
   /** values from command-line flags, already typed; undefined = not given */
   flags?: Partial<Record<keyof SpeechflowConfig, unknown>>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * read and validate only these settings (the rest are defaults): commands that only need to find
+   * the state database (status, clean, doctor) still work when an unrelated setting is invalid
+   */
+  only?: ConfigKey[];
 }
 
 export interface LoadedConfig {
@@ -82,10 +87,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   if (typeof fileValues !== "object" || fileValues === null || Array.isArray(fileValues)) {
     throw new SpeechflowError("CONFIG_INVALID", `${fileResult?.filepath}: expected an object of settings`);
   }
-  const fromFile = validateLayer(fileValues as Record<string, unknown>, fileResult?.filepath ?? "config");
-  const fromEnv = validateLayer(configFromEnv(options.env ?? process.env), "environment");
+  const pick = (values: Record<string, unknown>) =>
+    options.only ? Object.fromEntries(Object.entries(values).filter(([k]) => options.only!.includes(k as ConfigKey))) : values;
+  const fromFile = validateLayer(pick(fileValues as Record<string, unknown>), fileResult?.filepath ?? "config");
+  const fromEnv = validateLayer(pick(configFromEnv(options.env ?? process.env)), "environment");
   const flagValues = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined));
-  const fromFlags = validateLayer(flagValues, "command line");
+  const fromFlags = validateLayer(pick(flagValues), "command line");
   const merged = configSchema.safeParse({ ...fromFile, ...fromEnv, ...fromFlags });
   if (!merged.success) throw new SpeechflowError("CONFIG_INVALID", describeIssues(merged.error, "config"));
   return { config: merged.data, configFile: fileResult?.filepath };

@@ -119,18 +119,23 @@ export class FileJob {
         return "done";
       }
       case "transcribe":
-        return this.transcribe(file, input);
+        return this.transcribe(file, action.resume, input);
       case "hash":
         throw new SpeechflowError("INTERNAL", "file decision asked for a hash twice", { file: path });
     }
   }
 
-  private async transcribe(file: TrackedFile, input: { media: MediaInput; local: string; info: Stats; started: number }): Promise<FileOutcome> {
+  private async transcribe(
+    file: TrackedFile,
+    resume: boolean,
+    input: { media: MediaInput; local: string; info: Stats; started: number },
+  ): Promise<FileOutcome> {
     const { store, emit, signal } = this.deps;
     const path = input.media.path;
     store.chunks.resetFailed(file.id);
     store.files.markProcessing(file.id);
-    const done = store.chunks.done(file.id);
+    // new content or settings: the store has just forgotten the old chunks, there is nothing to resume
+    const done = resume ? store.chunks.done(file.id) : new Map<number, DoneChunk>();
     emit({ type: "file-start", file: path, relPath: input.media.relPath, resumedChunks: done.size });
     const result = await this.decodeAndDispatch(file, input.local, done);
     if (signal.aborted || result.error?.code === "INTERRUPTED" || result.outcomes.some((o) => !o.ok && o.interrupted)) return this.interrupted(path);

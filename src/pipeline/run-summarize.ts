@@ -1,6 +1,7 @@
 import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
 import { resolveModel } from "../models/resolve-model.js";
+import { armWriteFault } from "../outputs/write-outputs.js";
 import { RunLock } from "../store/run-lock.js";
 import { StateStore } from "../store/state-store.js";
 import { SummaryStage, type SummaryTotals } from "./summary-stage.js";
@@ -25,6 +26,7 @@ function modelName(ctx: RunContext): string {
 export async function runSummarize(request: { force: boolean }, ctx: RunContext): Promise<SummarizeRunResult> {
   const { config, emit, signal } = ctx;
   const { outputDir, dbPath } = resolvePaths(config, ctx.cwd);
+  armWriteFault(ctx.seams?.faults?.writeError);
   const lock = RunLock.acquire(dbPath);
   try {
     const store = StateStore.open(dbPath);

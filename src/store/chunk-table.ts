@@ -18,19 +18,6 @@ export interface ChunkOrigin {
   remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number } | undefined;
 }
 
-export interface StoredChunk {
-  idx: number;
-  spans: Span[];
-  audioMs: number;
-  status: "pending" | "done" | "failed";
-  attempts: number;
-  /** how many times a result was committed: more than 1 means work was done twice */
-  commits: number;
-  segments: RawSegment[] | null;
-  error: string | null;
-  elapsedMs: number | null;
-}
-
 /** What one chunk covers: its index in the file, its spans of the file's audio, its length. */
 export interface ChunkKey {
   fileId: number;
@@ -43,7 +30,7 @@ interface ChunkRow {
   idx: number;
   spans: string;
   audio_ms: number;
-  status: StoredChunk["status"];
+  status: "pending" | "done" | "failed";
   attempts: number;
   commits: number;
   result: string | null;
@@ -133,20 +120,5 @@ export class ChunkTable {
   /** Failed chunks get a fresh set of attempts when their file is run again. */
   resetFailed(fileId: number): void {
     this.db.prepare("UPDATE chunks SET status = 'pending', attempts = 0 WHERE file_id = ? AND status <> 'done'").run(fileId);
-  }
-
-  list(fileId: number): StoredChunk[] {
-    const rows = this.db.prepare("SELECT * FROM chunks WHERE file_id = ? ORDER BY idx").all(fileId) as ChunkRow[];
-    return rows.map((r) => ({
-      idx: r.idx,
-      spans: JSON.parse(r.spans) as Span[],
-      audioMs: r.audio_ms,
-      status: r.status,
-      attempts: r.attempts,
-      commits: r.commits,
-      segments: r.result ? (JSON.parse(r.result) as RawSegment[]) : null,
-      error: r.error,
-      elapsedMs: r.elapsed_ms,
-    }));
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -39,5 +39,25 @@ describe("state commands honour the config file", () => {
     expect(other.stderr).toContain(`no state database at ${join(work, "elsewhere", ".speechflow", "state.sqlite")}`);
     const viaEnv = await runCli(["status"], { cwd: work, env: minimalEnv(work, { SPEECHFLOW_OUTPUT: "nowhere" }) });
     expect(viaEnv.stderr).toContain(join(work, "nowhere", ".speechflow", "state.sqlite"));
+  });
+
+  it("a bad unrelated setting does not stop status, doctor or models list (only what they read is checked)", async () => {
+    const broken = join(work, "broken");
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, "speechflow.config.json"), JSON.stringify({ output: "../out", workers: "many" }));
+    const status = await runCli(["status", "--json"], { cwd: broken, env: minimalEnv(work) });
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { files: { total: number } }).files.total).toBe(1);
+    const doctor = await runCli(["doctor", "--json"], { cwd: broken, env: minimalEnv(work, { SPEECHFLOW_WORKERS: "lots" }) });
+    expect(JSON.parse(doctor.stdout)).not.toHaveProperty("ok");
+    expect(doctor.stderr).not.toMatch(/workers/);
+    const list = await runCli(["models", "list", "--json"], { cwd: broken, env: minimalEnv(work) });
+    expect(list.code, list.stderr).toBe(0);
+    const bad = await runCli(["status", "--db", ""], { cwd: broken, env: minimalEnv(work, { SPEECHFLOW_OUTPUT: "" }) });
+    expect(bad.code).toBe(0);
+    // a transcribe run still checks everything
+    const run = await runCli(["transcribe", "in"], { cwd: broken, env: minimalEnv(work) });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/"workers"/);
   });
 });
