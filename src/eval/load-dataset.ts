@@ -31,7 +31,7 @@ export interface Dataset {
 const LIBRISPEECH_AUDIO = ["flac", "wav", "mp3", "opus", "ogg", "m4a"];
 const toPosix = (p: string) => p.split(sep).join("/");
 
-async function walkFiles(root: string, skip: Set<string>): Promise<string[]> {
+export async function walkFiles(root: string, skip: Set<string>): Promise<string[]> {
   const out: string[] = [];
   const descend = async (dir: string) => {
     if (skip.has(dir)) return;
