@@ -92,15 +92,21 @@ function registerSummarize(program: Command, io: CliIo): void {
 function registerEval(program: Command, io: CliIo): void {
   const command = program
     .command("eval")
-    .description("Transcribe a dataset (resumably) and score it: WER and CER per file and overall, wer.json and wer.md in the output folder")
+    .description("Transcribe a dataset (resumably) and score it: WER and CER per file and overall (wer.json, wer.md); with --diarization, DER and JER of the speaker turns (der.json, der.md)")
     .argument("<dataset>", "LibriSpeech-style folder (*.trans.txt), a folder with ref.tsv or .txt beside each audio file, or a .jsonl manifest")
     .option("--max-wer <rate>", "exit with code 4 when the overall WER is above this (0.15 = 15%)")
     .option("--no-normalize", "score the raw text (case and punctuation count) instead of normalised English")
-    .option("--trn", "also write sclite-compatible ref.trn and hyp.trn");
-  type EvalFlags = RunFlags & { maxWer?: string; normalize?: boolean; trn?: boolean };
+    .option("--trn", "also write sclite-compatible ref.trn and hyp.trn")
+    .option("--diarization", "score speaker turns instead: DER and JER against <name>.rttm beside each audio file (or ref.rttm), der.json and der.md")
+    .option("--collar <seconds>", "with --diarization: no-score zone around each reference boundary (default 0.25, as NIST md-eval -c)")
+    .option("--skip-overlap", "with --diarization: leave out overlapping speech (md-eval -1)");
+  type EvalFlags = RunFlags & { maxWer?: string; normalize?: boolean; trn?: boolean; diarization?: boolean; collar?: string; skipOverlap?: boolean };
   addRunOptions(command).action(async (dataset: string, options: EvalFlags) => {
     const config = await configFor(io, options.config, flagsFromOptions(options));
-    const request = { dataset, maxWer: options.maxWer, normalize: options.normalize !== false, trn: options.trn === true };
+    const request = {
+      ...{ dataset, maxWer: options.maxWer, normalize: options.normalize !== false, trn: options.trn === true },
+      ...{ diarization: options.diarization, collar: options.collar, skipOverlap: options.skipOverlap },
+    };
     const { result, signal } = await withRunSession(config, io, (ctx, allowModelDownload) => evalCommand({ ...request, allowModelDownload }, ctx));
     const code = evalExitCode(result, signal);
     if (code === ExitCode.werAboveMax) process.stderr.write(werAboveMaxLine(result.scores!.wer, result.maxWer!));

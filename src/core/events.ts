@@ -127,6 +127,21 @@ export const eventSchema = z.discriminatedUnion("type", [
       reports: z.array(z.string()),
     })
     .describe("after run-end, when eval has scored the dataset"),
+  z
+    .object({
+      type: z.literal("diarization-eval-end"),
+      files: z.number().int(),
+      der: z.number().describe("diarization error rate (0.05 = 5%), as NIST md-eval computes it"),
+      jer: z.number().describe("Jaccard error rate (DIHARD/dscore)"),
+      missed: z.number().describe("seconds of reference speaker time missed"),
+      falseAlarm: z.number(),
+      confusion: z.number(),
+      scored: z.number().describe("seconds of reference speaker time scored"),
+      collar: z.number(),
+      skipOverlap: z.boolean(),
+      reports: z.array(z.string()),
+    })
+    .describe("after run-end, when eval --diarization has scored the dataset"),
 ]);
 
 export type SpeechflowEvent = z.infer<typeof eventSchema>;

@@ -25,6 +25,12 @@ export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string
         (event.missing ? `, ${event.missing} not transcribed` : "") +
         `; ${event.normalized ? "normalised" : "raw"} text; report: ${event.reports[1] ?? event.reports[0] ?? ""}`
       );
+    case "diarization-eval-end":
+      return (
+        `DER ${(event.der * 100).toFixed(2)}% (missed ${event.missed.toFixed(1)} s, false alarm ${event.falseAlarm.toFixed(1)} s, confusion ${event.confusion.toFixed(1)} s ` +
+        `of ${event.scored.toFixed(1)} s), JER ${(event.jer * 100).toFixed(2)}% over ${event.files} file${event.files === 1 ? "" : "s"}; ` +
+        `collar ${event.collar} s${event.skipOverlap ? ", overlap skipped" : ""}; report: ${event.reports[1] ?? event.reports[0] ?? ""}`
+      );
     case "file-failed":
       return `${chalk.red("✗")} ${printable(event.file)}: ${printable(event.message)}`;
     case "summary-failed":

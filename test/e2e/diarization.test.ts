@@ -119,6 +119,31 @@ describe("diarization (--diarize)", () => {
     }
   });
 
+  it("eval --diarization scores DER and JER against reference RTTM, agreeing with md-eval over the same region", async () => {
+    const dataset = join(work, "dataset");
+    mkdirSync(dataset, { recursive: true });
+    copyFileSync(join(calls, "call.wav"), join(dataset, "call.wav"));
+    writeRttm(join(dataset, "call.rttm"), "call", callTurns);
+    const out = join(work, "out-eval");
+    for (const collar of ["0.25", "0"]) {
+      const r = await runCli(["eval", dataset, "-o", out, "--diarization", "--diarize", "stereo", "--collar", collar, ...base], { cwd: work, env: minimalEnv(work) });
+      expect(r.code, r.stderr).toBe(0);
+      const end = parseEvents(r.stdout).find((e) => e.type === "diarization-eval-end") as unknown as { der: number; jer: number; files: number };
+      const report = JSON.parse(readFileSync(join(out, "der.json"), "utf8")) as { overall: { der: number }; collar: number };
+      expect(report.collar).toBe(Number(collar));
+      expect(report.overall.der).toBe(end.der);
+      expect(end.files).toBe(1);
+      expect(end.der).toBeLessThan(0.05);
+      // md-eval over the whole recording (-u), as speechflow scores it
+      const durationMs = (JSON.parse(readFileSync(join(out, "call.json"), "utf8")) as { durationMs: number }).durationMs;
+      const uem = join(work, "call.uem");
+      writeFileSync(uem, `call 1 0 ${(durationMs / 1000).toFixed(3)}\n`);
+      const nist = mdEvalDer(join(dataset, "call.rttm"), join(out, "call.rttm"), { collar: Number(collar), uem });
+      expect(Math.abs(end.der * 100 - nist)).toBeLessThan(0.01);
+    }
+    expect(readFileSync(join(out, "der.md"), "utf8")).toMatch(/DER/);
+  });
+
   it("without --diarize nothing changes: no RTTM, no speaker fields", async () => {
     const out = join(work, "out-plain");
     const r = await runCli(["transcribe", calls, "-o", out, ...base], { cwd: work, env: minimalEnv(work) });

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatRttm, parseRttm, rttmTurnsByFile } from "../../src/eval/rttm.js";
+import { parseRttm, rttmTurnsByFile } from "../../src/eval/rttm.js";
+import { formatRttm } from "../../src/outputs/format-rttm.js";
 import { type DiarizationScore, type EvaluationSpan, type SpeakerTurn, scoreDiarizationSet } from "../../src/eval/score-diarization.js";
 
 /** NIST md-eval.pl from Debian's sctk package (.ci/run installs it): the reference DER scorer. */

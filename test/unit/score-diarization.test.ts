@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SpeechflowError } from "../../src/errors/speechflow-error.js";
-import { formatRttm, parseRttm, rttmTurnsByFile } from "../../src/eval/rttm.js";
+import { parseRttm, rttmTurnsByFile } from "../../src/eval/rttm.js";
+import { formatRttm } from "../../src/outputs/format-rttm.js";
 import {
   type DiarizationOptions,
   derMarkdown,
