@@ -2,10 +2,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
-/** Real speech from espeak-ng, written as a 22.05 kHz mono wav. */
-export function speak(text: string, out: string, voice = "en"): string {
+/** Real speech from espeak-ng, written as a 22.05 kHz mono wav; `pitch` is espeak's -p (0-99, default 50). */
+export function speak(text: string, out: string, voice = "en", pitch?: number): string {
   mkdirSync(dirname(out), { recursive: true });
-  execFileSync("espeak-ng", ["-v", voice, "-w", out, text]);
+  execFileSync("espeak-ng", ["-v", voice, ...(pitch === undefined ? [] : ["-p", String(pitch)]), "-w", out, text]);
   return out;
 }
 
@@ -31,10 +31,16 @@ export function compose(parts: (string | number)[], out: string, extra: string[]
   return out;
 }
 
-/** Duration in seconds as ffprobe-free ffmpeg decoding measures it (16 kHz mono samples / 16000). */
-export function decodedSeconds(file: string): number {
+/** The file decoded by ffmpeg to 16 kHz mono float samples, as the pipeline decodes it. */
+export function pcm16k(file: string): Float32Array {
   const raw = execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"], {
     maxBuffer: 1 << 30,
   });
-  return raw.length / 4 / 16000;
+  // a copy: a Buffer's offset into its pool need not be a multiple of 4
+  return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+}
+
+/** Duration in seconds as ffprobe-free ffmpeg decoding measures it (16 kHz mono samples / 16000). */
+export function decodedSeconds(file: string): number {
+  return pcm16k(file).length / 16000;
 }

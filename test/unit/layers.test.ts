@@ -16,6 +16,7 @@ const LAYERS = [
   "media",
   "chunking",
   "engine",
+  "diarization",
   "remote",
   "models",
   "store",
