@@ -92,7 +92,9 @@ function registerSummarize(program: Command, io: CliIo): void {
 function registerEval(program: Command, io: CliIo): void {
   const command = program
     .command("eval")
-    .description("Transcribe a dataset (resumably) and score it: WER and CER per file and overall (wer.json, wer.md); with --diarization, DER and JER of the speaker turns (der.json, der.md)")
+    .description(
+      "Transcribe a dataset (resumably) and score it: WER and CER per file and overall (wer.json, wer.md); with --diarization, DER and JER of the speaker turns (der.json, der.md)",
+    )
     .argument("<dataset>", "LibriSpeech-style folder (*.trans.txt), a folder with ref.tsv or .txt beside each audio file, or a .jsonl manifest")
     .option("--max-wer <rate>", "exit with code 4 when the overall WER is above this (0.15 = 15%)")
     .option("--no-normalize", "score the raw text (case and punctuation count) instead of normalised English")

@@ -1,7 +1,7 @@
 import type { RunContext } from "../core/run-context.js";
-import type { DiarizationSetScore } from "../eval/score-diarization.js";
-import type { EvalScores } from "../eval/score-dataset.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
+import type { EvalScores } from "../eval/score-dataset.js";
+import type { DiarizationSetScore } from "../eval/score-diarization.js";
 import { runDiarizationEval } from "../pipeline/run-diarization-eval.js";
 import { runEval } from "../pipeline/run-eval.js";
 import type { RunSummary } from "../pipeline/run-transcribe.js";
@@ -50,7 +50,10 @@ export async function evalCommand(options: EvalOptions, ctx: RunContext): Promis
     );
     return { ...result, maxWer, aboveMaxWer: false };
   }
-  const result = await runEval({ dataset: options.dataset, normalize: options.normalize, trn: options.trn, allowModelDownload: options.allowModelDownload }, ctx);
+  const result = await runEval(
+    { dataset: options.dataset, normalize: options.normalize, trn: options.trn, allowModelDownload: options.allowModelDownload },
+    ctx,
+  );
   const aboveMaxWer = maxWer !== undefined && result.scores !== undefined && result.scores.wer > maxWer;
   return { ...result, maxWer, aboveMaxWer };
 }

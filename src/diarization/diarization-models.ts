@@ -4,6 +4,7 @@ import { basename, join, resolve } from "node:path";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { managedModelsDir } from "../models/model-store.js";
 import { modelSearchDirs } from "../models/resolve-model.js";
+import { checkEmbeddingModel, checkSegmentationModel } from "./onnx-metadata.js";
 
 export interface DiarizationModelFile {
   path: string;
@@ -63,14 +64,18 @@ export function addDiarizationModel(file: string, name: string | undefined, env:
   return target;
 }
 
-/** An ONNX file starts with its ir_version field (protobuf field 1, varint): refuse anything else before copying it. */
+/** Only models sherpa-onnx can load are registered: a segmentation or a speaker-embedding model, by their metadata. */
 function checkOnnxFile(file: string): void {
-  const fd = openSync(file, "r");
   try {
-    const head = Buffer.alloc(2);
-    const n = readSync(fd, head, 0, 2, 0);
-    if (n < 2 || head[0] !== 0x08) throw new SpeechflowError("MODEL_INVALID", `${file} is not an ONNX model`);
-  } finally {
-    closeSync(fd);
+    checkSegmentationModel(file, 16000);
+  } catch (segmentation) {
+    try {
+      checkEmbeddingModel(file);
+    } catch {
+      throw new SpeechflowError(
+        "MODEL_INVALID",
+        `${file} is neither a pyannote segmentation model nor a speaker-embedding model sherpa-onnx can load: ${(segmentation as Error).message}`,
+      );
+    }
   }
 }

@@ -8,7 +8,7 @@ import { checkEmbeddingModel, checkSegmentationModel } from "./onnx-metadata.js"
 export type { SpeakerTurn } from "./diarize-protocol.js";
 
 /** The rate of the samples `diarize` takes (and of speechflow's decoded audio). */
-export const DIARIZATION_SAMPLE_RATE = 16_000;
+const DIARIZATION_SAMPLE_RATE = 16_000;
 
 export interface ModelDiarizerOptions {
   /** pyannote segmentation ONNX model (segmentation-3.0 as exported by sherpa-onnx) */

@@ -35,7 +35,6 @@ export function parseRttm(text: string, source = "RTTM"): RttmTurn[] {
   return turns;
 }
 
-
 /**
  * Turns per file id, in file order of first appearance, with `end = start + duration` computed the
  * way md-eval.pl computes it. Channels are not told apart (speechflow scores one channel per file).

@@ -46,7 +46,17 @@ export class FileRenderer {
     const render = (f: (typeof this.config.formats)[number]) => renderFormat(f, transcript, meta, this.config.maxLineWidth);
     const outputs = writeOutputs(this.outputDir, file.outputStem, this.config.formats, render, file.path);
     const turns = this.config.diarize === "off" ? undefined : this.store.diarizations.get(file.id)?.turns;
-    if (turns) outputs.push(writeOutputFile(this.outputDir, `${file.outputStem}.rttm`, formatRttm(basename(file.outputStem), turns.map((t) => ({ ...t, start: t.start / 1000, end: t.end / 1000 })))));
+    if (turns)
+      outputs.push(
+        writeOutputFile(
+          this.outputDir,
+          `${file.outputStem}.rttm`,
+          formatRttm(
+            basename(file.outputStem),
+            turns.map((t) => ({ ...t, start: t.start / 1000, end: t.end / 1000 })),
+          ),
+        ),
+      );
     this.store.files.finish(file.id, { durationMs, chunkCount: chunks.length, language: transcript.language, outputs });
     return outputs;
   }

@@ -21,7 +21,9 @@ const stemOf = (rel: string) => rel.replace(/\.[^./]*$/, "");
 /** The hypothesis for one recording: the run's RTTM (none = nothing found) and its length from the JSON output. */
 function hypothesisOf(outputDir: string, relPath: string): { turns: { start: number; end: number; speaker: string }[]; durationSec?: number } {
   const rttm = join(outputDir, `${stemOf(relPath)}.rttm`);
-  const turns = existsSync(rttm) ? parseRttm(readFileSync(rttm, "utf8"), rttm).map((t) => ({ start: t.start, end: t.start + t.duration, speaker: t.speaker })) : [];
+  const turns = existsSync(rttm)
+    ? parseRttm(readFileSync(rttm, "utf8"), rttm).map((t) => ({ start: t.start, end: t.start + t.duration, speaker: t.speaker }))
+    : [];
   const json = join(outputDir, `${stemOf(relPath)}.json`);
   const durationMs = existsSync(json) ? (JSON.parse(readFileSync(json, "utf8")) as { durationMs?: number }).durationMs : undefined;
   return { turns, ...(durationMs !== undefined ? { durationSec: durationMs / 1000 } : {}) };
@@ -32,7 +34,10 @@ function hypothesisOf(outputDir: string, relPath: string): { turns: { start: num
  * transcribe), then score DER and JER as NIST md-eval does, over the whole recording (speech the
  * system finds before or after the reference's first and last turns counts as false alarm).
  */
-export async function runDiarizationEval(request: { dataset: string; options: DiarizationOptions; allowModelDownload?: boolean }, ctx: RunContext): Promise<DiarizationEvalResult> {
+export async function runDiarizationEval(
+  request: { dataset: string; options: DiarizationOptions; allowModelDownload?: boolean },
+  ctx: RunContext,
+): Promise<DiarizationEvalResult> {
   const { outputDir } = resolvePaths(ctx.config, ctx.cwd);
   const dataset = await loadDiarizationDataset(resolve(ctx.cwd, request.dataset), { skipDirs: [outputDir] });
   const formats = [...new Set([...ctx.config.formats, "json" as const])];
@@ -56,6 +61,17 @@ export async function runDiarizationEval(request: { dataset: string; options: Di
     writeOutputFile(outputDir, "der.md", derMarkdown(der, { dataset: dataset.root, options: request.options })),
   ];
   const o = der.overall;
-  ctx.emit({ type: "diarization-eval-end", files: o.files, der: o.der, jer: o.jer, missed: o.missed, falseAlarm: o.falseAlarm, confusion: o.confusion, scored: o.scored, ...request.options, reports });
+  ctx.emit({
+    type: "diarization-eval-end",
+    files: o.files,
+    der: o.der,
+    jer: o.jer,
+    missed: o.missed,
+    falseAlarm: o.falseAlarm,
+    confusion: o.confusion,
+    scored: o.scored,
+    ...request.options,
+    reports,
+  });
   return { run, der, reports };
 }

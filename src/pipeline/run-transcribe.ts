@@ -4,7 +4,8 @@ import { EVENTS_SCHEMA_VERSION } from "../core/events.js";
 import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
-import { diarizationFingerprint, diarizeFile } from "../diarization/diarize-file.js";
+import { diarizationFingerprint, diarizeFile, type ModelRunner } from "../diarization/diarize-file.js";
+import { diarizeWithModels } from "../diarization/model-diarizer.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { type MediaInput, type ScanResult, scanInputs } from "../inputs/scan-inputs.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
@@ -97,11 +98,14 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   }
 }
 
+/** The model engine: sherpa-onnx's pyannote pipeline in a child process (a crashing model costs only that file's speakers). */
+const runSherpaDiarization: ModelRunner = (pcm, options) => diarizeWithModels(pcm, options);
+
 /** Diarization for the run when --diarize is on: its fingerprint, and how one file is diarized. */
 function diarizationStage(ctx: RunContext, ffmpegPath: string) {
   const fingerprint = diarizationFingerprint(ctx.config, ctx.cwd, ctx.env);
   if (fingerprint === undefined) return undefined;
-  const deps = { config: ctx.config, ffmpegPath, cwd: ctx.cwd, env: ctx.env, signal: ctx.signal };
+  const deps = { config: ctx.config, ffmpegPath, cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, runModel: runSherpaDiarization };
   return { fingerprint, run: (localPath: string) => diarizeFile(localPath, deps) };
 }
 

@@ -5,10 +5,12 @@ import Database from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sentenceClips } from "../helpers/corpus.js";
 import { mdEvalDer } from "../helpers/md-eval.js";
-import { compose } from "../helpers/media.js";
+import { compose, ffmpegPcmWav as writePcmWav } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
 import { stereoCall, writeRttm } from "../helpers/stereo-call.js";
+import { twoVoices } from "../helpers/two-voices.js";
+import { writeEmbeddingModel, writeSegmentationModel } from "../support/write-diarization-models.js";
 
 /**
  * --diarize on real synthesized speech: a two-party stereo call (espeak-ng voices, one per channel,
@@ -126,7 +128,10 @@ describe("diarization (--diarize)", () => {
     writeRttm(join(dataset, "call.rttm"), "call", callTurns);
     const out = join(work, "out-eval");
     for (const collar of ["0.25", "0"]) {
-      const r = await runCli(["eval", dataset, "-o", out, "--diarization", "--diarize", "stereo", "--collar", collar, ...base], { cwd: work, env: minimalEnv(work) });
+      const r = await runCli(["eval", dataset, "-o", out, "--diarization", "--diarize", "stereo", "--collar", collar, ...base], {
+        cwd: work,
+        env: minimalEnv(work),
+      });
       expect(r.code, r.stderr).toBe(0);
       const end = parseEvents(r.stdout).find((e) => e.type === "diarization-eval-end") as unknown as { der: number; jer: number; files: number };
       const report = JSON.parse(readFileSync(join(out, "der.json"), "utf8")) as { overall: { der: number }; collar: number };
@@ -150,5 +155,58 @@ describe("diarization (--diarize)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(out, "call.json"), "utf8")).not.toContain("speaker");
     writeFileSync(join(work, "noop"), "");
+  });
+});
+
+describe("diarization with models (--diarize model|auto, generated ONNX models, real sherpa-onnx)", () => {
+  let models: string;
+  let memos: string;
+  let truthRttm: string;
+  const env = () => minimalEnv(work, { SPEECHFLOW_MODELS: models });
+
+  beforeAll(async () => {
+    models = join(work, "registered-models");
+    memos = join(work, "memos");
+    const { audio, truth } = twoVoices(join(work, "two-voices"));
+    mkdirSync(memos, { recursive: true });
+    writePcmWav(join(memos, "standup.wav"), audio);
+    truthRttm = writeRttm(
+      join(work, "standup.rttm"),
+      "standup",
+      truth.map((t) => ({ ...t, speaker: `S${t.speaker}` })),
+    );
+    const seg = writeSegmentationModel(join(work, "gen", "seg.onnx"));
+    const emb = writeEmbeddingModel(join(work, "gen", "emb.onnx"));
+    for (const [file, name] of [
+      [seg, "pyannote-segmentation-3.0"],
+      [emb, "nemo-titanet-small"],
+    ] as const) {
+      const added = await runCli(["models", "add", file, "--name", name], { cwd: work, env: env() });
+      expect(added.code, added.stderr).toBe(0);
+    }
+  });
+
+  it("auto on a mono recording runs the registered models: two speakers, DER under 5% by md-eval", async () => {
+    const out = join(work, "out-model");
+    const r = await runCli(["transcribe", memos, "-o", out, "--diarize", "auto", "--num-speakers", "2", ...base], { cwd: work, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseEvents(r.stdout).find((e) => e.type === "diarization-done")).toMatchObject({ engine: "model", speakers: 2 });
+    expect(mdEvalDer(truthRttm, join(out, "standup.rttm"), { collar: 0.25 })).toBeLessThan(5);
+  });
+
+  it("a model file that is not a model: a clean error for the file, the run goes on (exit 3), nothing crashes", async () => {
+    const junk = join(work, "junk.onnx");
+    writeFileSync(junk, "not a model");
+    const r = await runCli(["transcribe", memos, "-o", join(work, "out-junk"), "--diarize", "model", "--diarization-segmentation-model", junk, ...base], {
+      cwd: work,
+      env: env(),
+    });
+    expect(r.code).toBe(3);
+    const failed = parseEvents(r.stdout).find((e) => e.type === "file-failed") as unknown as { code: string; message: string };
+    expect(failed.code).toBe("DIARIZATION_FAILED");
+    expect(failed.message).toContain("junk.onnx");
+    const add = await runCli(["models", "add", junk], { cwd: work, env: env() });
+    expect(add.code).toBe(1);
+    expect(add.stderr).toMatch(/junk\.onnx is neither a pyannote segmentation model nor a speaker-embedding model/);
   });
 });

@@ -44,3 +44,12 @@ export function pcm16k(file: string): Float32Array {
 export function decodedSeconds(file: string): number {
   return pcm16k(file).length / 16000;
 }
+
+/** 16 kHz mono float samples written as a wav file (through ffmpeg). */
+export function ffmpegPcmWav(out: string, samples: Float32Array): string {
+  mkdirSync(dirname(out), { recursive: true });
+  execFileSync("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-f", "f32le", "-ar", "16000", "-ac", "1", "-i", "pipe:0", out], {
+    input: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength),
+  });
+  return out;
+}

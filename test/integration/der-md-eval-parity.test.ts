@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRttm, rttmTurnsByFile } from "../../src/eval/rttm.js";
-import { formatRttm } from "../../src/outputs/format-rttm.js";
 import { type DiarizationScore, type EvaluationSpan, type SpeakerTurn, scoreDiarizationSet } from "../../src/eval/score-diarization.js";
+import { formatRttm } from "../../src/outputs/format-rttm.js";
 
 /** NIST md-eval.pl from Debian's sctk package (.ci/run installs it): the reference DER scorer. */
 const MD_EVAL = "/usr/lib/sctk/bin/md-eval.pl";

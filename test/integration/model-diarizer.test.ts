@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type DiarizeProgress, diarizeWithModels, ModelDiarizer, type SpeakerTurn } from "../../src/diarization/model-diarizer.js";
-import { pcm16k, speak } from "../helpers/media.js";
 import { ARTIFACTS } from "../helpers/paths.js";
+import { twoVoices } from "../helpers/two-voices.js";
 import { writeCrashingSegmentationModel, writeEmbeddingModel, writeSegmentationModel } from "../support/write-diarization-models.js";
 
 /**
@@ -16,54 +16,6 @@ const DIR = join(ARTIFACTS, "diarization");
 const RATE = 16_000;
 /** turn boundaries must be this close to the truth (the generated model's frame hop is 10 ms) */
 const TOLERANCE_S = 0.02;
-
-const LOW = { voice: "en", pitch: 0 }; // F0 about 55-75 Hz
-const HIGH = { voice: "en+f3", pitch: 99 }; // F0 about 280-380 Hz
-type Voice = typeof LOW;
-
-/** seconds of silence, or a turn; the texts start and end on voiced sounds, so "audible" is sharp */
-const SCRIPT: (number | [Voice, string])[] = [
-  0.5,
-  [LOW, "Many men remain in the main room"],
-  0.6,
-  [HIGH, "Nobody knew when the yellow lorry would return"],
-  0.8,
-  [LOW, "Nine lemons remain on my window"],
-  0.6,
-  [HIGH, "Emma and Nora are in Rome"],
-  0.7,
-  [LOW, "Mary made a melon jam in the morning"],
-  0.9,
-  [HIGH, "Really, no one knew the normal way in"],
-  0.5,
-];
-
-/** the clip from its first to its last sample at or above -40 dBFS */
-function trimmed(samples: Float32Array, threshold = 0.01): Float32Array {
-  let first = 0;
-  while (first < samples.length && Math.abs(samples[first]!) < threshold) first++;
-  let last = samples.length - 1;
-  while (last > first && Math.abs(samples[last]!) < threshold) last--;
-  return samples.slice(first, last + 1);
-}
-
-function compose(): { audio: Float32Array; truth: SpeakerTurn[] } {
-  const parts = SCRIPT.map((part, i) => {
-    if (typeof part === "number") return new Float32Array(Math.round(part * RATE));
-    const [voice, text] = part;
-    return { voice, samples: trimmed(pcm16k(speak(text, join(DIR, `turn-${i}.wav`), voice.voice, voice.pitch))) };
-  });
-  const audio = new Float32Array(parts.reduce((n, p) => n + (p instanceof Float32Array ? p.length : p.samples.length), 0));
-  const truth: SpeakerTurn[] = [];
-  let offset = 0;
-  for (const part of parts) {
-    const samples = part instanceof Float32Array ? part : part.samples;
-    if (!(part instanceof Float32Array)) truth.push({ start: offset / RATE, end: (offset + samples.length) / RATE, speaker: part.voice === LOW ? 0 : 1 });
-    audio.set(samples, offset);
-    offset += samples.length;
-  }
-  return { audio, truth };
-}
 
 /** the largest distance of a turn boundary from the truth, in seconds, and every distance (ms) for the failure message */
 function boundaryErrors(turns: SpeakerTurn[], truth: SpeakerTurn[]): { max: number; detail: string } {
@@ -81,7 +33,7 @@ beforeAll(() => {
   segmentation = writeSegmentationModel(join(DIR, "segmentation.onnx"));
   embedding = writeEmbeddingModel(join(DIR, "embedding.onnx"));
   expect(performance.now() - started).toBeLessThan(1000);
-  ({ audio, truth } = compose());
+  ({ audio, truth } = twoVoices(DIR));
 });
 
 describe("ModelDiarizer: sherpa-onnx diarization with generated models", () => {

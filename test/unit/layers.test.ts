@@ -16,7 +16,6 @@ const LAYERS = [
   "media",
   "chunking",
   "engine",
-  "diarization",
   "remote",
   "models",
   "store",

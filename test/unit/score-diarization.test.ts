@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SpeechflowError } from "../../src/errors/speechflow-error.js";
 import { parseRttm, rttmTurnsByFile } from "../../src/eval/rttm.js";
-import { formatRttm } from "../../src/outputs/format-rttm.js";
 import {
   type DiarizationOptions,
   derMarkdown,
@@ -10,6 +9,7 @@ import {
   scoreDiarization,
   scoreDiarizationSet,
 } from "../../src/eval/score-diarization.js";
+import { formatRttm } from "../../src/outputs/format-rttm.js";
 
 const t = (speaker: string, start: number, end: number): SpeakerTurn => ({ start, end, speaker });
 const PLAIN: DiarizationOptions = { collar: 0, skipOverlap: false };

@@ -115,8 +115,11 @@ describe("outputs with speakers", () => {
   });
 
   it("rttm: one SPEAKER line per turn, seconds with 3 decimals, spaces replaced", () => {
-    expect(formatRttm("team call", turns.slice(0, 2).map((t) => ({ ...t, start: t.start / 1000, end: t.end / 1000 })))).toBe(
-      "SPEAKER team_call 1 0.000 4.000 <NA> <NA> SPEAKER_00 <NA> <NA>\nSPEAKER team_call 1 5.000 4.000 <NA> <NA> SPEAKER_01 <NA> <NA>\n",
-    );
+    expect(
+      formatRttm(
+        "team call",
+        turns.slice(0, 2).map((t) => ({ ...t, start: t.start / 1000, end: t.end / 1000 })),
+      ),
+    ).toBe("SPEAKER team_call 1 0.000 4.000 <NA> <NA> SPEAKER_00 <NA> <NA>\nSPEAKER team_call 1 5.000 4.000 <NA> <NA> SPEAKER_01 <NA> <NA>\n");
   });
 });
