@@ -63,6 +63,9 @@ export const eventSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("file-failed"), ...failureInfo.shape }),
   z
+    .object({ type: z.literal("diarization-progress"), file: z.string(), done: z.number().int(), total: z.number().int() })
+    .describe("the model diarization engine's progress: speaker embeddings computed so far"),
+  z
     .object({ type: z.literal("diarization-done"), file: z.string(), engine: z.enum(["stereo", "model"]), speakers: z.number().int(), elapsedMs: z.number() })
     .describe("speaker turns found for a file (--diarize)"),
   z.object({

@@ -18,6 +18,7 @@ export type ModelRunner = (
     minDurationOff: number;
   },
   signal?: AbortSignal,
+  onProgress?: (progress: { done: number; total: number }) => void,
 ) => Promise<{ start: number; end: number; speaker: number }[]>;
 
 export interface DiarizeDeps {
@@ -27,6 +28,8 @@ export interface DiarizeDeps {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   runModel?: ModelRunner;
+  /** the model engine's progress (speaker embeddings computed so far) */
+  onProgress?: (progress: { done: number; total: number }) => void;
 }
 
 export interface Diarization {
@@ -82,6 +85,7 @@ async function viaModel(deps: DiarizeDeps, file: string, models: { segmentation:
       minDurationOff: config.diarizeMinOffSeconds,
     },
     deps.signal,
+    deps.onProgress,
   );
   return turns.map((t) => ({ start: Math.round(t.start * 1000), end: Math.round(t.end * 1000), speaker: t.speaker }));
 }

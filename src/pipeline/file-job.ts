@@ -37,7 +37,7 @@ export interface FileJobDeps {
   retryFailed: boolean;
   retryBaseDelayMs: number;
   /** speaker diarization, when on: the settings' fingerprint and how to diarize a local file */
-  diarization?: { fingerprint: string; run: (localPath: string) => Promise<Diarization> } | undefined;
+  diarization?: { fingerprint: string; run: (localPath: string, file: string) => Promise<Diarization> } | undefined;
 }
 
 type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: string };
@@ -233,7 +233,7 @@ export class FileJob {
     const started = Date.now();
     let result: Diarization;
     try {
-      result = await wanted.run(local);
+      result = await wanted.run(local, file.path);
     } catch (raw) {
       const error = toSpeechflowError(raw);
       if (error.code === "INTERRUPTED" || this.deps.signal.aborted) throw error;

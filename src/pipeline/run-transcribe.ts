@@ -99,14 +99,18 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
 }
 
 /** The model engine: sherpa-onnx's pyannote pipeline in a child process (a crashing model costs only that file's speakers). */
-const runSherpaDiarization: ModelRunner = (pcm, options) => diarizeWithModels(pcm, options);
+const runSherpaDiarization: ModelRunner = (pcm, options, _signal, onProgress) => diarizeWithModels(pcm, options, onProgress);
 
 /** Diarization for the run when --diarize is on: its fingerprint, and how one file is diarized. */
 function diarizationStage(ctx: RunContext, ffmpegPath: string) {
   const fingerprint = diarizationFingerprint(ctx.config, ctx.cwd, ctx.env);
   if (fingerprint === undefined) return undefined;
   const deps = { config: ctx.config, ffmpegPath, cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, runModel: runSherpaDiarization };
-  return { fingerprint, run: (localPath: string) => diarizeFile(localPath, deps) };
+  return {
+    fingerprint,
+    run: (localPath: string, file: string) =>
+      diarizeFile(localPath, { ...deps, onProgress: (p) => ctx.emit({ type: "diarization-progress", file, done: p.done, total: p.total }) }),
+  };
 }
 
 /** The remote service's model in the place of a local model file: names outputs and the fingerprint. */

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,7 +35,7 @@ const db = (out: string) => new Database(join(out, ".speechflow", "state.sqlite"
 describe("diarization (--diarize)", () => {
   it("stereo: one speaker per channel, in every output, with a DER under 5% by md-eval at collar 0.25", async () => {
     const out = join(work, "out-stereo");
-    const r = await runCli(["transcribe", calls, "-o", out, "--diarize", "stereo", "--speaker-names", "Alice,Bob", ...base], {
+    const r = await runCli(["transcribe", calls, "-o", out, "--diarize", "stereo", "--speaker-names", "Alice,Bob", "--pdf", ...base], {
       cwd: work,
       env: minimalEnv(work),
     });
@@ -53,6 +54,10 @@ describe("diarization (--diarize)", () => {
     expect(readFileSync(join(out, "call.srt"), "utf8")).toMatch(/^\[(Alice|Bob)\] /m);
     expect(readFileSync(join(out, "call.vtt"), "utf8")).toMatch(/^<v (Alice|Bob)>/m);
     expect(readFileSync(join(out, "call.txt"), "utf8")).toMatch(/^\[(Alice|Bob)\] /);
+    // the PDF: a talk-time table and speaker labels in the transcript
+    const pdf = execFileSync("pdftotext", ["-enc", "UTF-8", join(out, "call.pdf"), "-"]).toString("utf8");
+    expect(pdf).toMatch(/Speakers[\s\S]*Alice \(SPEAKER_00\):\s+00:0\d\s+\(\d+%\)/);
+    expect(pdf).toMatch(/\] (Alice|Bob): /);
     const done = parseEvents(r.stdout).find((e) => e.type === "diarization-done") as unknown as { engine: string; speakers: number };
     expect(done).toMatchObject({ engine: "stereo", speakers: 2 });
   });
