@@ -17,7 +17,7 @@ export interface ChunkResult {
   /** which worker or device inside the backend, for logs and metrics */
   worker: string;
   /** for chunks a remote service transcribed: what to record (request ids, billed seconds) */
-  remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number };
+  remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number; granularity: "segment" | "text" };
 }
 
 /** What a remote backend sent and what it will cost: shown after the run. */

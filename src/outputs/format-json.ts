@@ -8,7 +8,7 @@ export interface JsonMetadata {
   durationMs: number;
   settings: Record<string, unknown>;
   /** only when a remote backend made some chunks: which chunk came from where (local-only files keep the old shape) */
-  chunks?: { index: number; backend: string; requestIds?: string[] }[];
+  chunks?: { index: number; backend: string; requestIds?: string[]; granularity?: "text" }[];
 }
 
 /** No wall-clock time or run id: a resumed run must write byte-identical files. */

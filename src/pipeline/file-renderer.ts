@@ -14,7 +14,14 @@ import { fileTranscript } from "./file-transcript.js";
 /** Per-chunk backends for the JSON metadata, when any chunk was transcribed remotely. */
 function chunkOrigins(chunks: DoneChunk[]): Pick<JsonMetadata, "chunks"> {
   if (!chunks.some((c) => c.backend?.startsWith("remote:"))) return {};
-  return { chunks: chunks.map((c) => ({ index: c.idx, backend: c.backend ?? "whisper.cpp", ...(c.remote ? { requestIds: c.remote.requestIds } : {}) })) };
+  // a json-only model (gpt-4o-transcribe) gives one segment per window: the output says so
+  const origin = (c: DoneChunk) => ({
+    index: c.idx,
+    backend: c.backend ?? "whisper.cpp",
+    ...(c.remote ? { requestIds: c.remote.requestIds } : {}),
+    ...(c.remote?.granularity === "text" ? { granularity: "text" as const } : {}),
+  });
+  return { chunks: chunks.map(origin) };
 }
 
 /**

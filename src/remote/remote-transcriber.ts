@@ -28,6 +28,8 @@ const msOf = (samples: number) => Math.round((samples * 1000) / SAMPLE_RATE);
 
 interface WindowResult {
   segments: RawSegment[];
+  /** "text" when the service gave one text for the window (json-only models): no timestamps inside it */
+  granularity: "segment" | "text";
   requestIds: string[];
   requests: number;
   billedSeconds: number;
@@ -98,7 +100,13 @@ export class RemoteTranscriber implements ChunkTranscriber {
       elapsedMs: Date.now() - started,
       backend: this.capabilities.backend,
       worker: this.settings.provider,
-      remote: { provider: this.settings.provider, model: this.settings.model, requestIds: result.requestIds, billedSeconds: result.billedSeconds },
+      remote: {
+        provider: this.settings.provider,
+        model: this.settings.model,
+        requestIds: result.requestIds,
+        billedSeconds: result.billedSeconds,
+        granularity: result.granularity,
+      },
     };
   }
 
@@ -121,6 +129,7 @@ export class RemoteTranscriber implements ChunkTranscriber {
         segments: [...first.segments, ...second.segments],
         requestIds: [...first.requestIds, ...second.requestIds],
         requests: first.requests + second.requests,
+        granularity: first.granularity === "text" || second.granularity === "text" ? "text" : "segment",
         billedSeconds: first.billedSeconds + second.billedSeconds,
       };
     }
@@ -214,7 +223,7 @@ export class RemoteTranscriber implements ChunkTranscriber {
     this.totals.billedSeconds += billedSeconds;
     this.totals.estimatedCostUsd += (billedSeconds / 3600) * this.settings.pricePerHourUsd;
     const id = requestId ?? parsed.requestId;
-    return { segments: parsed.segments, requestIds: id ? [id] : [], requests: 1, billedSeconds };
+    return { segments: parsed.segments, granularity: parsed.granularity, requestIds: id ? [id] : [], requests: 1, billedSeconds };
   }
 }
 

@@ -15,7 +15,7 @@ export interface DoneChunk {
 /** Who made a chunk's result. */
 export interface ChunkOrigin {
   backend: string;
-  remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number } | undefined;
+  remote?: { provider: string; model: string; requestIds: string[]; billedSeconds: number; granularity?: "segment" | "text" } | undefined;
 }
 
 /** What one chunk covers: its index in the file, its spans of the file's audio, its length. */

@@ -197,8 +197,9 @@ describe("remote backend (--engine remote)", () => {
     const r = await runCli(remote(s, out, shortDir, ["--remote-model", "gpt-4o-transcribe"]), { cwd: work, env: env() });
     expect(r.code, r.stderr).toBe(0);
     expect(s.requests.every((req) => req.responseFormat === "json" && req.timestampGranularities.length === 0)).toBe(true);
-    const json = JSON.parse(readFileSync(join(out, "one.json"), "utf8")) as { segments: Segment[]; durationMs: number };
+    const json = JSON.parse(readFileSync(join(out, "one.json"), "utf8")) as { segments: Segment[]; durationMs: number; chunks: { granularity?: string }[] };
     expect(json.segments).toHaveLength(1);
+    expect(json.chunks.map((c) => c.granularity)).toEqual(["text"]);
     expect(json.segments[0]!.start).toBe(0);
   });
 

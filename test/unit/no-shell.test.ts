@@ -32,12 +32,18 @@ describe("no shell anywhere", () => {
     expect(hits).toEqual([]);
   });
 
-  it("only the ffmpeg gateway, the downloader (yt-dlp), the worker pool and GPU detection start processes", () => {
+  it("only the ffmpeg gateway, the downloader (yt-dlp), the worker pool, the diarization worker and GPU detection start processes", () => {
     const starters = files
       .filter((f) => /from "node:child_process"|from "execa"/.test(f.text))
       .map((f) => f.path)
       .sort();
-    expect(starters).toEqual(["src/engine/devices.ts", "src/engine/worker-pool.ts", "src/inputs/download-url.ts", "src/media/ffmpeg-gateway.ts"]);
+    expect(starters).toEqual([
+      "src/diarization/model-diarizer.ts",
+      "src/engine/devices.ts",
+      "src/engine/worker-pool.ts",
+      "src/inputs/download-url.ts",
+      "src/media/ffmpeg-gateway.ts",
+    ]);
   });
 
   it("ffmpeg reads local inputs through the file: protocol and yt-dlp gets -- before the URL, so a name starting with - is never an option", () => {
