@@ -45,6 +45,15 @@ function options(endpoints: LlmEndpoint[], extra: Partial<SummarizeOptions> = {}
 }
 
 describe("LLM summaries against an OpenAI-compatible server on 127.0.0.1", () => {
+  it("a diarized transcript reaches the model with each line's speaker, so action items can get owners", async () => {
+    const server = await fake(() => ({ kind: "reply", content: summaryReply() }));
+    const spoken = segments(2).map((s, i) => ({ ...s, speaker: i === 0 ? "Maria" : "SPEAKER_01" }));
+    await summarizeTranscript(spoken, options([endpoint(server.baseURL)]));
+    const prompt = server.requests[0]!.body.messages.map((m) => m.content).join("\n");
+    expect(prompt).toMatch(/\[00:00\] Maria: We talked about the budget/);
+    expect(prompt).toMatch(/\[00:05\] SPEAKER_01: We talked/);
+  });
+
   it("makes a JSON-mode chat request with the key as a bearer token and returns the validated summary", async () => {
     const server = await fake(() => ({ kind: "reply", content: summaryReply() }));
     const { record, cached, error } = await summarizeTranscript(segments(3), options([endpoint(server.baseURL)]));
