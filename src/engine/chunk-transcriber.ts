@@ -6,6 +6,8 @@ export interface ChunkJob {
   label: string;
   pcm: Float32Array;
   params: DecodingParams;
+  /** the end of the previous window's text, for backends that condition on it (see `chainsWindows`) */
+  previousText?: string;
 }
 
 /** What an engine gives back for a chunk: segments in chunk time, and who did it. */
@@ -50,6 +52,12 @@ export interface TranscriberCapabilities {
    * so existing state databases keep their fingerprints.
    */
   fingerprint?: string;
+  /**
+   * Remote APIs: a file's windows go one after another, each prompted with the previous window's
+   * text, and none is shorter than `minWindowSeconds` unless the file is. Local engines keep chunks
+   * independent (whisper.cpp's no_context) and run a file's chunks side by side.
+   */
+  chainsWindows?: { minWindowSeconds: number };
 }
 
 /**

@@ -43,7 +43,8 @@ export class FallbackTranscriber implements ChunkTranscriber {
     private readonly options: FallbackOptions,
   ) {
     this.now = options.now ?? Date.now;
-    const { fingerprint: _ignored, ...caps } = local.capabilities;
+    // local chunks stay independent (and the local fingerprint holds); remote windows come in as chunks
+    const { fingerprint: _ignored, chainsWindows: _local, ...caps } = local.capabilities;
     this.capabilities = { ...caps, backend: `${local.capabilities.backend}+${remote.capabilities.backend}` };
   }
 

@@ -1,5 +1,6 @@
 import { type Stats, statSync } from "node:fs";
 import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
+import { ShortTailMerger } from "../chunking/merge-short-tail.js";
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import type { RunPaths } from "../core/paths.js";
@@ -38,9 +39,11 @@ export interface FileJobDeps {
   retryBaseDelayMs: number;
   /** speaker diarization, when on: the settings' fingerprint and how to diarize a local file */
   diarization?: { fingerprint: string; run: (localPath: string, file: string) => Promise<Diarization> } | undefined;
+  /** the engine's ChunkTranscriber capabilities.chainsWindows (remote APIs): in-order windows, prompted, no short tail */
+  chainsWindows?: { minWindowSeconds: number } | undefined;
 }
 
-type ChunkOutcome = { ok: true } | { ok: false; interrupted: boolean; message: string };
+type ChunkOutcome = { ok: true; text: string } | { ok: false; interrupted: boolean; message: string };
 
 interface Decoded {
   decoded: DecodeResult | undefined;
@@ -51,6 +54,7 @@ interface Decoded {
 
 const spansEqual = (a: Span[], b: Span[]) => a.length === b.length && a.every((s, i) => s.start === b[i]!.start && s.end === b[i]!.end);
 const msOf = (samples: number) => Math.round((samples * 1000) / SAMPLE_RATE);
+const textOf = (segments: { text: string }[]) => segments.map((s) => s.text.trim()).join(" ");
 
 /**
  * One input through the stages: fetch (URLs) -> stat -> rerun decision -> hash -> decode + chunk
@@ -164,13 +168,26 @@ export class FileJob {
     });
     const pending: Promise<ChunkOutcome>[] = [];
     let chunkCount = 0;
+    const chain = this.deps.chainsWindows;
+    const tail = new ShortTailMerger(chain ? chain.minWindowSeconds * SAMPLE_RATE : 0);
+    // chained windows: each waits for the one before and is prompted with its text
+    let lastText = "";
+    let last: Promise<ChunkOutcome> | undefined;
     const handle = async (chunk: PlannedChunk) => {
       chunkCount++;
       const previous = done.get(chunk.index);
-      if (previous && spansEqual(previous.spans, chunk.spans)) return;
+      if (previous && spansEqual(previous.spans, chunk.spans)) {
+        lastText = textOf(previous.segments);
+        return;
+      }
       const engine = await this.deps.engine.get();
       await engine.waitForCapacity();
-      pending.push(this.transcribeChunk(file, chunk));
+      if (chain) {
+        const before = await last;
+        if (before?.ok) lastText = before.text;
+      }
+      last = this.transcribeChunk(file, chunk, chain ? lastText : undefined);
+      pending.push(last);
     };
     let decoded: DecodeResult | undefined;
     let error: SpeechflowError | undefined;
@@ -185,10 +202,10 @@ export class FileJob {
           decoded = next.value;
           break;
         }
-        for (const chunk of planner.push(next.value)) await handle(chunk);
+        for (const chunk of tail.push(planner.push(next.value))) await handle(chunk);
         if (signal.aborted) break;
       }
-      if (!signal.aborted) for (const chunk of planner.finish()) await handle(chunk);
+      if (!signal.aborted) for (const chunk of tail.finish(planner.finish())) await handle(chunk);
     } catch (raw) {
       error = toSpeechflowError(raw);
     }
@@ -197,7 +214,7 @@ export class FileJob {
   }
 
   /** Runs one chunk with its attempts; each finished chunk is committed on its own. */
-  private async transcribeChunk(file: TrackedFile, chunk: PlannedChunk): Promise<ChunkOutcome> {
+  private async transcribeChunk(file: TrackedFile, chunk: PlannedChunk, previousText?: string): Promise<ChunkOutcome> {
     const { store, signal, emit, config } = this.deps;
     const key = { fileId: file.id, idx: chunk.index, spans: chunk.spans, audioMs: msOf(chunk.pcm.length) };
     let attempts = store.chunks.attempts(file.id, chunk.index);
@@ -205,10 +222,11 @@ export class FileJob {
       if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
       try {
         const engine = await this.deps.engine.get();
-        const result = await engine.transcribe({ label: `${file.path}#${chunk.index}`, pcm: chunk.pcm, params: this.deps.params }, signal);
+        const job = { label: `${file.path}#${chunk.index}`, pcm: chunk.pcm, params: this.deps.params, ...(previousText ? { previousText } : {}) };
+        const result = await engine.transcribe(job, signal);
         store.chunks.commit(key, result.segments, result.elapsedMs, { backend: result.backend, remote: result.remote });
         emit({ type: "chunk-done", file: file.path, index: chunk.index, audioMs: key.audioMs, elapsedMs: result.elapsedMs });
-        return { ok: true };
+        return { ok: true, text: textOf(result.segments) };
       } catch (raw) {
         if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
         const error = toSpeechflowError(raw);

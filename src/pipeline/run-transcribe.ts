@@ -89,6 +89,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
       ...{ ffmpegPath: ffmpeg.path, fingerprint: settingsFingerprint(settings), params: decodingSettings(config) },
       ...{ retryFailed: request.retryFailed ?? false, retryBaseDelayMs: ctx.seams?.retryBaseDelayMs ?? 1000 },
       diarization: diarizationStage(ctx, ffmpeg.path),
+      chainsWindows: transcriber.capabilities.chainsWindows,
     });
     const fatal = await runFiles(scan.media, job, engine, resources, transcriber.capabilities.slots);
     const inputOrder = [...scan.problems.map((p) => p.input), ...scan.media.map((m) => m.path)];

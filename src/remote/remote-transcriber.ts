@@ -22,6 +22,11 @@ export interface RemoteEngineOptions {
 /** A window the service refused as too large (413): split, never sent again at this size. */
 class WindowTooLarge extends Error {}
 
+/** No window shorter than this unless the file is (Groq bills 10 s per request whatever is sent). */
+const MIN_WINDOW_SECONDS = 10;
+/** How much of the previous window's text goes in the prompt: about 224 tokens, the most OpenAI reads. */
+const PROMPT_CHARS = 800;
+
 /** Below this a window is not split further: a 413 for one second of FLAC is not a size problem. */
 const MIN_SPLIT_MS = 2000;
 const msOf = (samples: number) => Math.round((samples * 1000) / SAMPLE_RATE);
@@ -66,6 +71,7 @@ export class RemoteTranscriber implements ChunkTranscriber {
       slots: s.concurrency,
       threads: 0,
       fingerprint: `remote:${s.provider}:${s.model}`,
+      chainsWindows: { minWindowSeconds: MIN_WINDOW_SECONDS },
     };
     this.totals = { provider: s.provider, model: s.model, requests: 0, audioSeconds: 0, billedSeconds: 0, estimatedCostUsd: 0 };
   }
@@ -164,13 +170,18 @@ export class RemoteTranscriber implements ChunkTranscriber {
     await this.limiter.wait(signal);
     const s = this.settings;
     const granularities: ("segment" | "word")[] = s.words ? ["segment", "word"] : ["segment"];
+    // the user's prompt, then the end of the previous window (OpenAI reads about 224 tokens of it)
+    const prompt = [s.prompt, job.previousText ?? ""]
+      .filter((p) => p.length > 0)
+      .join(" ")
+      .slice(-PROMPT_CHARS);
     const params = {
       file: await toFile(flac, "window.flac", { type: "audio/flac" }),
       model: s.model,
       response_format: s.textOnly ? "json" : "verbose_json",
       ...(s.textOnly || this.dropped.has("timestamp_granularities") ? {} : { timestamp_granularities: granularities }),
       ...(s.language !== "auto" && !this.dropped.has("language") ? { language: s.language } : {}),
-      ...(s.prompt && !this.dropped.has("prompt") ? { prompt: s.prompt.slice(0, 800) } : {}),
+      ...(prompt && !this.dropped.has("prompt") ? { prompt } : {}),
       ...(job.params.temperatureFallback ? {} : { temperature: 0 }),
     } as OpenAI.Audio.TranscriptionCreateParamsNonStreaming;
     this.totals.requests++;

@@ -102,6 +102,10 @@ describe("remote backend (--engine remote)", () => {
       expect(Math.abs(ms - windowsMs[i]!)).toBeLessThan(40);
     });
     expect(s.requests.every((req) => req.file?.type === "audio/flac" && req.responseFormat === "verbose_json")).toBe(true);
+    // no window under 10 s (the file is longer), and each is prompted with the end of the one before
+    expect(Math.min(...s.requests.map((req) => req.durationMs!))).toBeGreaterThanOrEqual(10000);
+    expect(s.requests[0]!.prompt).toBeUndefined();
+    for (let i = 1; i < s.requests.length; i++) expect(s.requests[i]!.prompt).toMatch(new RegExp(`window ${s.requests[i - 1]!.number} part \\d+$`));
     const json = JSON.parse(readFileSync(join(out, "standup.json"), "utf8")) as {
       segments: Segment[];
       durationMs: number;
