@@ -51,6 +51,8 @@ const shouldAbort = (label: string) =>
 let received = 0;
 
 let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
+/** the longest idle time smart-whisper's timer can hold: (2^31 - 1) ms, in whole seconds */
+const MODEL_KEEP_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 function toWhisperParams(p: EngineParams): Record<string, unknown> {
   return {
@@ -81,8 +83,10 @@ async function handle(message: ToWorker): Promise<void> {
     const started = Date.now();
     try {
       const { Whisper } = require("smart-whisper") as SmartWhisperModule;
-      // offload: never unload the model between chunks (smart-whisper frees idle models by default)
-      whisper = new Whisper(message.modelPath, { gpu: message.gpu, offload: 1e9 });
+      // offload: keep the model loaded between chunks (smart-whisper frees idle models after `offload`
+      // seconds). It becomes a setTimeout in ms, which must fit Node's 32-bit timer: 1e9 s overflowed,
+      // fired after 1 ms and reloaded the model for every chunk. 2e6 s (23 days) fits.
+      whisper = new Whisper(message.modelPath, { gpu: message.gpu, offload: MODEL_KEEP_SECONDS });
       await whisper.load();
       send({ type: "ready", loadMs: Date.now() - started });
     } catch (error) {

@@ -49,6 +49,8 @@ class WorkerHandle {
   alive = false;
   stderrTail = "";
   closing = false;
+  /** how often whisper.cpp loaded the model in this process (it says so on stderr): 1 when all is well */
+  modelLoads = 0;
 
   constructor(
     readonly id: number,
@@ -72,8 +74,10 @@ class WorkerHandle {
     this.child = child;
     this.alive = true;
     this.stderrTail = "";
+    this.modelLoads = 0;
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (text: string) => {
+      this.modelLoads += text.match(/loading model from/g)?.length ?? 0;
       this.stderrTail = (this.stderrTail + text).slice(-4000);
     });
     this.ready = new Promise<number>((resolve, reject) => {
@@ -143,6 +147,11 @@ export class WorkerPool {
 
   get devices(): string {
     return [...new Set(this.workers.map((w) => deviceLabel(w.slot.device)))].join(",");
+  }
+
+  /** model loads per worker process so far (whisper.cpp's own log lines); a worker that reloads its model per chunk shows it */
+  get modelLoads(): number[] {
+    return this.workers.map((w) => w.modelLoads);
   }
 
   /** jobs queued or running */

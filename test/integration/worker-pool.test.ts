@@ -34,6 +34,17 @@ afterEach(async () => {
 });
 
 describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
+  it("loads the model once per worker, however many chunks and pauses (smart-whisper's idle timer must not fire)", async () => {
+    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
+    await pool.start();
+    for (let i = 0; i < 4; i++) {
+      await pool.run({ label: `reload#${i}`, pcm, params });
+      // an overflowed offload timer fires after 1 ms of idleness: give it the chance
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(pool.modelLoads).toEqual([1]);
+  });
+
   it("loads the model once per worker and transcribes: segments ordered, inside the audio", async () => {
     const events: SpeechflowEvent[] = [];
     pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: (e) => events.push(e) });
