@@ -6,6 +6,7 @@
  */
 import { createHook } from "node:async_hooks";
 import { createRequire } from "node:module";
+import { exitWithParent, sendToParent } from "../core/child-of-parent.js";
 import { type FromDiarizeWorker, NATIVE_FAILURE_EXIT_CODE, type SherpaDiarizationConfig, type SpeakerTurn, type ToDiarizeWorker } from "./diarize-protocol.js";
 
 const require = createRequire(import.meta.url);
@@ -28,17 +29,9 @@ interface SherpaAddon {
 /** async_hooks type of the addon's work item (napi async resource name in non-streaming-speaker-diarization.cc) */
 const ASYNC_WORK_TYPE = "SpeakerDiarizationProcessAsyncWorker";
 
-const send = (message: FromDiarizeWorker) => {
-  if (process.connected) process.send!(message);
-};
+const send = (message: FromDiarizeWorker) => sendToParent(message);
 
-const parentPid = process.ppid;
-const watchdog = setInterval(() => {
-  // covers the window before 'disconnect' fires and platforms where it does not
-  if (process.ppid !== parentPid || !process.connected) process.exit(0);
-}, 500);
-watchdog.unref();
-process.on("disconnect", () => process.exit(0));
+exitWithParent();
 
 let diarization: SherpaDiarization | undefined;
 let addon: SherpaAddon = {};

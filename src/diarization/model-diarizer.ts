@@ -90,6 +90,8 @@ interface Job {
   resolve: (turns: SpeakerTurn[]) => void;
   reject: (error: Error) => void;
   onProgress: ((progress: DiarizeProgress) => void) | undefined;
+  /** the latest progress reported, so the end can be reported even when sherpa's last call comes late */
+  last?: DiarizeProgress;
 }
 
 /** Numbers speakers in order of first appearance, so speaker 0 is whoever speaks first. */
@@ -201,9 +203,13 @@ export class ModelDiarizer {
   private onJobMessage(message: FromDiarizeWorker): void {
     const job = this.job;
     if (!job || !("id" in message) || message.id !== job.id) return;
-    if (message.type === "progress") job.onProgress?.({ done: message.done, total: message.total });
-    else if (message.type === "result") {
+    if (message.type === "progress") {
+      job.last = { done: message.done, total: message.total };
+      job.onProgress?.(job.last);
+    } else if (message.type === "result") {
       this.job = undefined;
+      // sherpa's last progress call can reach the worker's event loop after the result: report the end anyway
+      if (job.last && job.last.done < job.last.total) job.onProgress?.({ done: job.last.total, total: job.last.total });
       job.resolve(message.turns);
     } else if (message.type === "error") this.failJob(new SpeechflowError("INTERNAL", `diarization failed: ${message.message}`));
   }

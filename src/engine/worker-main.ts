@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { exitWithParent, sendToParent } from "../core/child-of-parent.js";
 import type { FaultPlan } from "../core/fault-plan.js";
 import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
 
@@ -21,17 +22,9 @@ interface SmartWhisperModule {
   };
 }
 
-const send = (message: FromWorker) => {
-  if (process.connected) process.send!(message);
-};
+const send = (message: FromWorker) => sendToParent(message);
 
-const parentPid = process.ppid;
-const watchdog = setInterval(() => {
-  // covers the window before 'disconnect' fires and platforms where it does not
-  if (process.ppid !== parentPid || !process.connected) process.exit(0);
-}, 500);
-watchdog.unref();
-process.on("disconnect", () => process.exit(0));
+exitWithParent();
 
 // fault injection for the crash-recovery tests, sent by the pool with the load message: abort on
 // the Nth chunk this process receives (only once over all workers when `onceFile` names a flag
