@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuName, filesArg, manyFiles, root } from "./many-files.mjs";
+import { cpuName, filesArg, manyFiles, root, transcribeArgs } from "./many-files.mjs";
 
 const N = filesArg(1000);
 /** @param {string} m */
@@ -19,27 +19,7 @@ const { model, input, out, variant, fileOf } = await manyFiles({ name: "incremen
 /** @param {string} label */
 const run = (label) => {
   const started = process.hrtime.bigint();
-  const r = spawnSync(
-    process.execPath,
-    [
-      join(root, "bin", "speechflow.js"),
-      "transcribe",
-      input,
-      "-o",
-      out,
-      "-m",
-      model,
-      "--no-temperature-fallback",
-      "--formats",
-      "txt,json",
-      "--workers",
-      "2",
-      "--threads",
-      "1",
-      "--json",
-    ],
-    { encoding: "utf8", maxBuffer: 1 << 28 },
-  );
+  const r = spawnSync(process.execPath, transcribeArgs(input, out, model), { encoding: "utf8", maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const end = r.stdout
     .trim()

@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuName, filesArg, manyFiles, root } from "./many-files.mjs";
+import { cpuName, filesArg, manyFiles, root, transcribeArgs } from "./many-files.mjs";
 
 const N = filesArg(2000);
 /** @param {string} m */
@@ -33,27 +33,7 @@ const childrenOf = (pid) => {
 };
 
 const started = Date.now();
-const child = spawn(
-  process.execPath,
-  [
-    join(root, "bin", "speechflow.js"),
-    "transcribe",
-    input,
-    "-o",
-    out,
-    "-m",
-    model,
-    "--no-temperature-fallback",
-    "--formats",
-    "txt,json",
-    "--workers",
-    "2",
-    "--threads",
-    "1",
-    "--json",
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
+const child = spawn(process.execPath, transcribeArgs(input, out, model), { stdio: ["ignore", "pipe", "inherit"] });
 /** @type {{ t: number, files: number, mainRss: number, treeRss: number }[]} */
 const samples = [];
 let engineMs = 0;

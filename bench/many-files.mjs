@@ -47,3 +47,14 @@ export async function manyFiles({ name, files, perDir, sentence }) {
 }
 
 export const cpuName = () => readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];
+
+/**
+ * The CLI call both many-files benchmarks time: txt and json, 2 workers x 1 thread, NDJSON events.
+ * @param {string} input @param {string} out @param {string} model
+ * @returns {string[]}
+ */
+export const transcribeArgs = (input, out, model) => [
+  join(root, "bin", "speechflow.js"),
+  ...["transcribe", input, "-o", out, "-m", model, "--no-temperature-fallback"],
+  ...["--formats", "txt,json", "--workers", "2", "--threads", "1", "--json"],
+];
