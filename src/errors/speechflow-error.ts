@@ -43,6 +43,8 @@ export type ErrorCode =
   | "REMOTE_AUTH"
   /** speaker diarization failed for a file (its transcript is kept; the next run tries again) */
   | "DIARIZATION_FAILED"
+  /** a chunk's audio is missing from the blob store (deleted, or another store than the coordinator's) */
+  | "BLOB_NOT_FOUND"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

@@ -12,6 +12,7 @@ const LAYERS = [
   "errors",
   "config",
   "core",
+  "blob",
   "inputs",
   "media",
   "chunking",

@@ -1,0 +1,20 @@
+/**
+ * Where chunk audio waits between the coordinator and queue workers. Audio never goes through
+ * Redis: the coordinator writes each chunk content-addressed (`chunks/<sha256>`) and the job
+ * carries only the key and checksum. Drivers: a shared folder (`file://`) and S3-compatible object
+ * storage (`s3://bucket/prefix`).
+ */
+export interface BlobStore {
+  /** the store's URL without credentials, for logs and `queue status` */
+  readonly url: string;
+  /** writes `bytes` under `key` (atomically: a reader sees the whole blob or none) */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** the blob's bytes; rejects with a SpeechflowError BLOB_NOT_FOUND when it does not exist */
+  get(key: string): Promise<Uint8Array>;
+  /** removes the blob; a missing blob is not an error */
+  delete(key: string): Promise<void>;
+  /** every key under `prefix`, in no particular order */
+  list(prefix: string): AsyncIterable<string>;
+  /** releases connections */
+  close(): Promise<void>;
+}
