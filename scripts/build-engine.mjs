@@ -42,19 +42,91 @@ const addonPath = join(swDir, "build", "Release", "smart-whisper.node");
 // (needed for CUDA, see byol())
 const whisperDir = process.env.SPEECHFLOW_WHISPER_CPP_DIR || join(swDir, "whisper.cpp");
 const jobs = String(Math.max(1, availableParallelism()));
-// smart-whisper 0.8.1 declares its whisper_context_params without initialising them (only use_gpu
-// is set), so flash_attn, gpu_device and the DTW fields are whatever the stack holds. We start from
-// whisper.cpp's defaults instead; the key's bindingPatch makes existing builds rebuild once.
-const modelCc = join(swDir, "src", "binding", "model.cc");
-if (existsSync(modelCc)) {
-  const source = readFileSync(modelCc, "utf8");
-  const fixed = source.replace(
+// Source patches, applied in place before any build (each is idempotent: it looks for the code it
+// replaces). `bindingPatch` in the key makes existing builds rebuild once when this list changes.
+//
+// 1. smart-whisper 0.8.1 declares its whisper_context_params without initialising them (only
+//    use_gpu is set), so flash_attn, gpu_device and the DTW fields are whatever the stack holds. We
+//    start from whisper.cpp's defaults instead.
+// 2. smart-whisper creates a whisper_state (KV caches, compute buffers, graph allocations) for every
+//    transcription and frees it afterwards; whisper.cpp's own CLI keeps one state for all windows and
+//    files. We keep finished states in a per-model pool and hand them to the next transcription, so
+//    a worker pays that set-up once per concurrent slot instead of once per chunk. The pool is
+//    emptied when the model is freed.
+// 3. A reused state must decode exactly like a fresh one: whisper.cpp reseeds the sampling RNG of
+//    decoders 1..n for every call but seeds decoder 0 only when the state is created, so with
+//    temperature fallback a chunk's text would depend on which chunks ran before it on that state.
+//    We reseed decoder 0 too (the same value a fresh state starts from).
+const STATE_POOL = `
+// speechflow: finished whisper_states are pooled per model and reused (see scripts/build-engine.mjs)
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+static std::mutex sf_state_pool_mutex;
+static std::unordered_map<whisper_context*, std::vector<whisper_state*>> sf_state_pool;
+static whisper_state* sf_acquire_state(whisper_context* context) {
+    {
+        std::lock_guard<std::mutex> lock(sf_state_pool_mutex);
+        auto& pool = sf_state_pool[context];
+        if (!pool.empty()) {
+            whisper_state* state = pool.back();
+            pool.pop_back();
+            return state;
+        }
+    }
+    return whisper_init_state(context);
+}
+static void sf_release_state(whisper_context* context, whisper_state* state) {
+    std::lock_guard<std::mutex> lock(sf_state_pool_mutex);
+    sf_state_pool[context].push_back(state);
+}
+void sf_free_states(whisper_context* context) {
+    std::lock_guard<std::mutex> lock(sf_state_pool_mutex);
+    auto found = sf_state_pool.find(context);
+    if (found == sf_state_pool.end()) return;
+    for (whisper_state* state : found->second) whisper_free_state(state);
+    sf_state_pool.erase(found);
+}
+`;
+/** @type {[file: string, from: RegExp | string, to: string, applied: string][]} */
+const sourcePatches = [
+  [
+    join(swDir, "src", "binding", "model.cc"),
     /whisper_context_params params;\n(\s*)params\.use_gpu/,
     "whisper_context_params params = whisper_context_default_params();\n$1params.use_gpu",
-  );
-  if (fixed !== source) writeFileSync(modelCc, fixed);
+    "whisper_context_params params = whisper_context_default_params();",
+  ],
+  [join(swDir, "src", "binding", "transcribe.cc"), '#include "transcribe.h"\n', `#include "transcribe.h"\n${STATE_POOL}`, "sf_state_pool_mutex"],
+  [join(swDir, "src", "binding", "transcribe.cc"), "state = whisper_init_state(context);", "state = sf_acquire_state(context);", "state = sf_acquire_state(context);"],
+  [
+    join(swDir, "src", "binding", "transcribe.cc"),
+    /if \(state != nullptr\) \{\n(\s*)whisper_free_state\(state\);/,
+    "if (state != nullptr) {\n$1sf_release_state(context, state);",
+    "sf_release_state(context, state);",
+  ],
+  [
+    join(swDir, "src", "binding", "model.cc"),
+    /^(#include "model\.h"\n)/m,
+    "$1\nvoid sf_free_states(whisper_context* context);  // speechflow: the state pool in transcribe.cc\n",
+    "void sf_free_states(",
+  ],
+  [join(swDir, "src", "binding", "model.cc"), /whisper_free\(context\);/g, "sf_free_states(context), whisper_free(context);", "sf_free_states(context), whisper_free"],
+  [
+    join(whisperDir, "src", "whisper.cpp"),
+    "    // TAGS: WHISPER_DECODER_INIT\n    for (int j = 1; j < n_decoders; j++) {\n",
+    "    // TAGS: WHISPER_DECODER_INIT\n    state->decoders[0].rng = std::mt19937(0); // speechflow: reused states decode like fresh ones\n    for (int j = 1; j < n_decoders; j++) {\n",
+    "state->decoders[0].rng = std::mt19937(0); // speechflow",
+  ],
+];
+for (const [path, from, to, applied] of sourcePatches) {
+  if (!existsSync(path)) continue;
+  const source = readFileSync(path, "utf8");
+  if (source.includes(applied)) continue;
+  const fixed = source.replace(from, to);
+  if (fixed === source) log(`patch target not found in ${path} (smart-whisper changed?): ${String(from).slice(0, 60)}`);
+  else writeFileSync(path, fixed);
 }
-const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 1 };
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 2 };
 
 function nodeGypPath() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
