@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { retryBaseDelayMs, withRetry } from "../core/retry.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { BlobStore } from "./blob-store.js";
@@ -9,15 +9,23 @@ import { type S3Settings, s3Settings } from "./s3-settings.js";
 const ATTEMPTS = 4;
 const BASE_DELAY_MS = 250;
 
+/** the SDK module and a client made from it */
+interface Connection {
+  sdk: typeof import("@aws-sdk/client-s3");
+  client: S3Client;
+}
+
 /**
  * S3-compatible object storage (AWS, MinIO, Ceph, R2...) as a blob store: `s3://bucket/prefix`,
  * endpoint, region and credentials from the environment as the AWS CLI reads them. A PUT is atomic
  * in S3 (a reader sees the old object, the new one or none), so no temporary key is needed.
+ * The SDK is loaded on first use: it takes most of a second to import, and every CLI start pays
+ * for what `openBlobStore` imports.
  */
 export class S3BlobStore implements BlobStore {
   readonly url: string;
   private readonly settings: S3Settings;
-  private readonly client: S3Client;
+  private connecting: Promise<Connection> | undefined;
   private readonly baseDelayMs: number;
 
   constructor(url: string, env: NodeJS.ProcessEnv = process.env) {
@@ -27,8 +35,16 @@ export class S3BlobStore implements BlobStore {
     // speechflow pins the SDK and supports Node 20 itself; the SDK's notice about its future
     // releases would otherwise be printed into every run's output on Node 20
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  }
+
+  private connection(): Promise<Connection> {
+    this.connecting ??= import("@aws-sdk/client-s3").then((sdk) => ({ sdk, client: new sdk.S3Client(this.clientConfig()) }));
+    return this.connecting;
+  }
+
+  private clientConfig(): S3ClientConfig {
     const s = this.settings;
-    this.client = new S3Client({
+    return {
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       ...(s.region ? { region: s.region } : {}),
       ...(s.credentials ? { credentials: s.credentials } : {}),
@@ -41,7 +57,7 @@ export class S3BlobStore implements BlobStore {
       responseChecksumValidation: "WHEN_REQUIRED",
       // a blackholed endpoint must fail, not hang a worker
       requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
-    });
+    };
   }
 
   private objectKey(key: string): string {
@@ -51,14 +67,16 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const Key = this.objectKey(key);
-    await this.request("put", key, () => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key, Body: bytes })));
+    const { sdk, client } = await this.connection();
+    await this.request("put", key, () => client.send(new sdk.PutObjectCommand({ Bucket: this.settings.bucket, Key, Body: bytes })));
   }
 
   async get(key: string): Promise<Uint8Array> {
     const Key = this.objectKey(key);
+    const { sdk, client } = await this.connection();
     // the body is read inside the attempt, so a connection dropped mid-download is retried too
     return await this.request("get", key, async () => {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key }));
+      const response = await client.send(new sdk.GetObjectCommand({ Bucket: this.settings.bucket, Key }));
       if (!response.Body) throw new SpeechflowError("BLOB_STORE_FAILED", `${this.url}: GET ${key} returned no body`);
       return await response.Body.transformToByteArray();
     });
@@ -66,8 +84,9 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     const Key = this.objectKey(key);
+    const { sdk, client } = await this.connection();
     // S3 answers 204 for a key that is not there: deleting twice is fine
-    await this.request("delete", key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key })));
+    await this.request("delete", key, () => client.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key })));
   }
 
   async *list(prefix: string): AsyncIterable<string> {
@@ -75,10 +94,11 @@ export class S3BlobStore implements BlobStore {
     const folder = prefix.replace(/^\/+|\/+$/g, "");
     const base = this.settings.prefix ? `${this.settings.prefix}/` : "";
     const Prefix = folder ? `${base}${folder}/` : base;
+    const { sdk, client } = await this.connection();
     let ContinuationToken: string | undefined;
     do {
       const page = await this.request("list", prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix, ...(ContinuationToken ? { ContinuationToken } : {}) })),
+        client.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix, ...(ContinuationToken ? { ContinuationToken } : {}) })),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key?.startsWith(base)) yield object.Key.slice(base.length);
@@ -88,7 +108,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    if (this.connecting) (await this.connecting).client.destroy();
   }
 
   /** One S3 call with retries for transient failures; every other failure becomes one clear line. */
