@@ -13,7 +13,7 @@ export interface BlobStore {
   get(key: string): Promise<Uint8Array>;
   /** removes the blob; a missing blob is not an error */
   delete(key: string): Promise<void>;
-  /** every key under `prefix`, in no particular order */
+  /** every key under the folder `prefix` ("chunks" and "chunks/" list chunks/…, never chunks2/…), in no particular order */
   list(prefix: string): AsyncIterable<string>;
   /** releases connections */
   close(): Promise<void>;

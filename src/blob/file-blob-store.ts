@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import type { Dirent } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { SpeechflowError } from "../errors/speechflow-error.js";
@@ -22,7 +24,8 @@ export class FileBlobStore implements BlobStore {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     // write then rename: a worker on another machine never reads half a chunk
-    const temp = `${target}.${process.pid}.${Date.now()}.part`;
+    // a name of its own per write: two writers of one key (same process, same millisecond) never share a temp file
+    const temp = `${target}.${randomUUID()}.part`;
     await writeFile(temp, bytes);
     await rename(temp, target);
   }
@@ -44,16 +47,17 @@ export class FileBlobStore implements BlobStore {
 
   async *list(prefix: string): AsyncIterable<string> {
     const dir = this.path(prefix);
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = await readdir(dir, { recursive: true });
+      entries = await readdir(dir, { recursive: true, withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
       throw error;
     }
     for (const entry of entries) {
-      if (entry.endsWith(".part")) continue;
-      const key = relative(this.root, join(dir, entry)).split(sep).join("/");
+      // folders are not keys; a .part file is a write still under way
+      if (!entry.isFile() || entry.name.endsWith(".part")) continue;
+      const key = relative(this.root, join(entry.parentPath, entry.name)).split(sep).join("/");
       yield key;
     }
   }

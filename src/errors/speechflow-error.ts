@@ -45,6 +45,8 @@ export type ErrorCode =
   | "DIARIZATION_FAILED"
   /** a chunk's audio is missing from the blob store (deleted, or another store than the coordinator's) */
   | "BLOB_NOT_FOUND"
+  /** the blob store refused or could not be reached (credentials, missing bucket, outage) */
+  | "BLOB_STORE_FAILED"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {
