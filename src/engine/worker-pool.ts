@@ -51,6 +51,8 @@ class WorkerHandle {
   closing = false;
   /** how often whisper.cpp loaded the model in this process (it says so on stderr): 1 when all is well */
   modelLoads = 0;
+  /** how many whisper_states (KV caches, compute buffers) it set up: one per concurrent chunk, reused after */
+  stateInits = 0;
 
   constructor(
     readonly id: number,
@@ -63,10 +65,13 @@ class WorkerHandle {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       env: {
-        // whisper.cpp allocates and frees its state buffers for every chunk; with glibc's dynamic
-        // mmap threshold those end up on the heap and fragment it, so a long run's RSS creeps up.
-        // A fixed 1 MiB threshold gives big buffers back to the OS (measured: -150 MB, same speed).
+        // whisper.cpp's big buffers (states, mel, per-chunk results) should not end up on the heap:
+        // with glibc's dynamic mmap threshold they fragment it, so a long run's RSS creeps up. A
+        // fixed 1 MiB threshold gives them back to the OS (measured: -150 MB, same speed).
         MALLOC_MMAP_THRESHOLD_: "1048576",
+        // each running chunk holds one of libuv's threads (smart-whisper runs whisper_full there);
+        // the default pool of 4 would cap a worker at 4 concurrent chunks
+        UV_THREADPOOL_SIZE: String(Math.max(4, this.options.jobsPerWorker + 1)),
         ...(this.options.env ?? process.env),
         ...deviceEnv(this.slot.device),
       },
@@ -75,9 +80,11 @@ class WorkerHandle {
     this.alive = true;
     this.stderrTail = "";
     this.modelLoads = 0;
+    this.stateInits = 0;
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (text: string) => {
       this.modelLoads += text.match(/loading model from/g)?.length ?? 0;
+      this.stateInits += text.match(/whisper_init_state: kv self size/g)?.length ?? 0;
       this.stderrTail = (this.stderrTail + text).slice(-4000);
     });
     this.ready = new Promise<number>((resolve, reject) => {
@@ -152,6 +159,11 @@ export class WorkerPool {
   /** model loads per worker process so far (whisper.cpp's own log lines); a worker that reloads its model per chunk shows it */
   get modelLoads(): number[] {
     return this.workers.map((w) => w.modelLoads);
+  }
+
+  /** whisper_states set up per worker process so far: at most its concurrent chunks when states are reused */
+  get stateInits(): number[] {
+    return this.workers.map((w) => w.stateInits);
   }
 
   /** jobs queued or running */

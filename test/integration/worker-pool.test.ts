@@ -45,6 +45,20 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
     expect(pool.modelLoads).toEqual([1]);
   });
 
+  it("sets up one whisper_state per concurrent chunk and reuses it (smart-whisper made one per chunk)", async () => {
+    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: () => {} });
+    await pool.start();
+    const first = await pool.run({ label: "state#0", pcm, params });
+    for (let i = 1; i < 4; i++) await pool.run({ label: `state#${i}`, pcm, params });
+    await Promise.all([4, 5].map((i) => pool!.run({ label: `state#${i}`, pcm, params })));
+    const again = await pool.run({ label: "state#6", pcm, params: { ...params, temperatureFallback: true } });
+    // whisper.cpp prints its state sizes once per state; stderr arrives asynchronously
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pool.stateInits).toEqual([2]);
+    // a reused state decodes exactly like the fresh one did
+    expect(again.segments.map((s) => s.text)).toEqual(first.segments.map((s) => s.text));
+  });
+
   it("loads the model once per worker and transcribes: segments ordered, inside the audio", async () => {
     const events: SpeechflowEvent[] = [];
     pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: (e) => events.push(e) });
