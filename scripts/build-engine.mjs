@@ -97,7 +97,12 @@ const sourcePatches = [
     "whisper_context_params params = whisper_context_default_params();",
   ],
   [join(swDir, "src", "binding", "transcribe.cc"), '#include "transcribe.h"\n', `#include "transcribe.h"\n${STATE_POOL}`, "sf_state_pool_mutex"],
-  [join(swDir, "src", "binding", "transcribe.cc"), "state = whisper_init_state(context);", "state = sf_acquire_state(context);", "state = sf_acquire_state(context);"],
+  [
+    join(swDir, "src", "binding", "transcribe.cc"),
+    "state = whisper_init_state(context);",
+    "state = sf_acquire_state(context);",
+    "state = sf_acquire_state(context);",
+  ],
   [
     join(swDir, "src", "binding", "transcribe.cc"),
     /if \(state != nullptr\) \{\n(\s*)whisper_free_state\(state\);/,
@@ -110,7 +115,12 @@ const sourcePatches = [
     "$1\nvoid sf_free_states(whisper_context* context);  // speechflow: the state pool in transcribe.cc\n",
     "void sf_free_states(",
   ],
-  [join(swDir, "src", "binding", "model.cc"), /whisper_free\(context\);/g, "sf_free_states(context), whisper_free(context);", "sf_free_states(context), whisper_free"],
+  [
+    join(swDir, "src", "binding", "model.cc"),
+    /whisper_free\(context\);/g,
+    "sf_free_states(context), whisper_free(context);",
+    "sf_free_states(context), whisper_free",
+  ],
   [
     join(whisperDir, "src", "whisper.cpp"),
     "    // TAGS: WHISPER_DECODER_INIT\n    for (int j = 1; j < n_decoders; j++) {\n",

@@ -15,6 +15,7 @@ import { retryCommand } from "../commands/retry.js";
 import { statusCommand } from "../commands/status.js";
 import { summarizeCommand } from "../commands/summarize.js";
 import { transcribeCommand } from "../commands/transcribe.js";
+import type { ConfigKey } from "../config/config-schema.js";
 import { loadConfig } from "../config/load-config.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
 import { ExitCode } from "../errors/speechflow-error.js";
@@ -43,9 +44,13 @@ async function configFor(io: CliIo, configPath: string | undefined, flags: Confi
   return (await loadConfig({ cwd: io.cwd, configPath, flags, env: io.env })).config;
 }
 
+const STATE_KEYS: ConfigKey[] = ["output", "db", "ffmpeg"];
+/** doctor also shows the layout a run would pick */
+const DOCTOR_KEYS: ConfigKey[] = [...STATE_KEYS, "model", "device", "workers", "jobsPerWorker", "threads"];
+
 /** status, clean, doctor: only where the state is (output, db) and ffmpeg matter; other settings are not checked. */
-async function commandContext(io: CliIo, options: StateFlags): Promise<CommandContext> {
-  const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only: ["output", "db", "ffmpeg"] });
+async function commandContext(io: CliIo, options: StateFlags, only = STATE_KEYS): Promise<CommandContext> {
+  const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only });
   return { config, cwd: io.cwd, env: io.env };
 }
 
@@ -136,7 +141,7 @@ function registerStateCommands(program: Command, io: CliIo): void {
   addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, models and the state database"), "database to check")
     .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
     .action(async (options: StateFlags) => {
-      const report = await doctorCommand(await commandContext(io, options));
+      const report = await doctorCommand(await commandContext(io, options, DOCTOR_KEYS));
       const { ok: _verdict, ...shown } = report;
       process.stdout.write(options.json ? json(shown) : doctorText(shown, terminalChalk(process.stdout, io.env)));
       io.exit(doctorExitCode(report));

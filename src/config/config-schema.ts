@@ -17,6 +17,12 @@ export const REMOTE_PRESET_NAMES = ["groq", "openai", "whisper-server", "speache
 export const FORMATS = ["txt", "srt", "vtt", "json"] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 
+/** "auto" or a whole number; flags and env give strings, so digit strings become numbers */
+const layoutSetting = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+    z.union([z.literal("auto"), z.number().int().min(min).max(max)], { error: `expected "auto" or a whole number from ${min} to ${max}` }),
+  );
 const deviceSpec = z.string().regex(/^(cpu|cuda:\d+(,cuda:\d+)*)$/, 'expected "cpu" or a list like "cuda:0,cuda:1"');
 
 export const configSchema = z
@@ -46,9 +52,15 @@ export const configSchema = z
       .describe("Re-decode a chunk at higher temperatures when the greedy result looks unreliable (whisper.cpp's default)"),
     wordTimestamps: z.boolean().default(false).describe("Record per-word timings (adds words to the json output)"),
     maxLineWidth: z.number().int().min(10).max(200).default(42).describe("Maximum characters per subtitle line in srt/vtt"),
-    workers: z.number().int().min(1).max(64).default(1).describe("Worker processes, each holding one copy of the model"),
-    threads: z.number().int().min(0).max(256).default(0).describe("Threads per transcription; 0 = CPU cores divided among the workers' slots"),
-    jobsPerWorker: z.number().int().min(1).max(16).default(1).describe("Chunks one worker transcribes at the same time"),
+    workers: layoutSetting(1, 64)
+      .default("auto")
+      .describe("Worker processes, each holding one copy of the model; auto = one (one copy of the weights; GPUs: one per device)"),
+    threads: layoutSetting(0, 256)
+      .default("auto")
+      .describe("Threads per chunk; auto (or 0) = 1 on up to 4 cores, 2 beyond (parallel chunks beat threads), or the cores shared per GPU"),
+    jobsPerWorker: layoutSetting(1, 64)
+      .default("auto")
+      .describe("Chunks one worker transcribes at once, each on its own reused whisper state; auto = cores / threads, as free memory allows"),
     device: deviceSpec.default("cpu").describe("Where workers run: cpu, or cuda:0,cuda:1 for one worker per GPU (needs a CUDA engine build)"),
     maxChunkSeconds: z.number().min(5).max(30).default(30).describe("Longest chunk of audio handed to whisper (whisper's window is 30 s)"),
     skipSilenceSeconds: z.number().min(0.3).max(60).default(1.5).describe("Silences at least this long are not transcribed (no hallucinated text for them)"),

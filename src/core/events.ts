@@ -26,7 +26,9 @@ export const eventSchema = z.discriminatedUnion("type", [
       inputs: z.number().int().describe("media files found plus inputs that could not be used"),
       model: z.string(),
       workers: z.number().int(),
-      threads: z.number().int(),
+      slots: z.number().int().describe("chunks transcribed at the same time over all workers"),
+      threads: z.number().int().describe("threads per chunk"),
+      layout: z.string().optional().describe("how the local engine's layout was chosen (auto: cores, memory, model size)"),
       db: z.string(),
       output: z.string(),
     })

@@ -46,6 +46,8 @@ export interface TranscriberCapabilities {
   slots: number;
   /** threads each chunk uses (local engines) */
   threads: number;
+  /** how the layout was chosen, for the run-start line (local engines) */
+  layout?: string;
   /**
    * Part of the settings fingerprint when this backend's transcripts differ from the local
    * whisper.cpp engine's with the same model (a remote service); undefined for the local engine,

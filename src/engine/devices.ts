@@ -33,12 +33,6 @@ export function planWorkers(spec: string, workers: number): WorkerSlot[] {
   return devices.map((device) => ({ device }));
 }
 
-/** Threads per transcription when the user leaves it at 0: the cores shared by all slots. */
-export function threadsPerJob(configured: number, slots: number, cores = availableParallelism()): number {
-  if (configured > 0) return configured;
-  return Math.max(1, Math.floor(cores / Math.max(1, slots)));
-}
-
 /** GPU indices as nvidia-smi lists them; empty when there is no nvidia-smi or no GPU. */
 function detectGpus(): number[] {
   try {

@@ -1,17 +1,16 @@
 import type { Emit } from "../core/events.js";
 import type { FaultPlan } from "../core/fault-plan.js";
+import type { Layout } from "./choose-layout.js";
 import type { ChunkJob, ChunkResult, ChunkTranscriber, EngineUsage, TranscriberCapabilities } from "./chunk-transcriber.js";
-import { planWorkers, threadsPerJob } from "./devices.js";
+import { planWorkers } from "./devices.js";
 import { WorkerPool } from "./worker-pool.js";
 
 export interface LocalEngineOptions {
   modelPath: string;
   /** "cpu" or "cuda:0,cuda:1" */
   device: string;
-  workers: number;
-  jobsPerWorker: number;
-  /** 0 = cores divided among the slots */
-  threads: number;
+  /** worker processes, chunks per worker, threads per chunk (see chooseLayout) */
+  layout: Layout;
   emit: Emit;
   env: NodeJS.ProcessEnv;
   faults?: FaultPlan;
@@ -23,17 +22,24 @@ export class LocalWorkerTranscriber implements ChunkTranscriber {
   private readonly pool: WorkerPool;
 
   constructor(options: LocalEngineOptions) {
-    const slots = planWorkers(options.device, options.workers);
-    const threads = threadsPerJob(options.threads, slots.length * options.jobsPerWorker);
+    const { layout } = options;
+    const slots = planWorkers(options.device, layout.workers);
     this.pool = new WorkerPool({
       modelPath: options.modelPath,
       slots,
-      jobsPerWorker: options.jobsPerWorker,
+      jobsPerWorker: layout.jobsPerWorker,
       emit: options.emit,
       env: options.env,
       faults: options.faults ?? {},
     });
-    this.capabilities = { backend: "whisper.cpp", devices: this.pool.devices, workers: slots.length, slots: slots.length * options.jobsPerWorker, threads };
+    this.capabilities = {
+      backend: "whisper.cpp",
+      devices: this.pool.devices,
+      workers: slots.length,
+      slots: slots.length * layout.jobsPerWorker,
+      threads: layout.threads,
+      layout: layout.reason,
+    };
   }
 
   async start(): Promise<{ loadMs: number }> {

@@ -1,5 +1,10 @@
+import { statSync } from "node:fs";
+import { availableParallelism, freemem } from "node:os";
+import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { RunContext } from "../core/run-context.js";
+import { chooseLayout, type Layout } from "../engine/choose-layout.js";
 import type { ChunkTranscriber } from "../engine/chunk-transcriber.js";
+import { parseDevices } from "../engine/devices.js";
 import { FallbackTranscriber } from "../engine/fallback-transcriber.js";
 import { LocalWorkerTranscriber } from "../engine/local-worker-transcriber.js";
 import { resolveRemoteSettings } from "../remote/remote-settings.js";
@@ -7,14 +12,26 @@ import { RemoteTranscriber } from "../remote/remote-transcriber.js";
 
 type EngineContext = Pick<RunContext, "config" | "emit" | "env" | "seams">;
 
+/** This machine's layout for a model: its cores, its free memory (or the cgroup's limit, if lower) and the model's size. */
+export function resolveLayout(config: Pick<SpeechflowConfig, "device" | "workers" | "jobsPerWorker" | "threads">, modelPath: string): Layout {
+  let modelBytes = 0;
+  try {
+    modelBytes = statSync(modelPath).size;
+  } catch {
+    // the worker reports a missing model with its own error
+  }
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const availableBytes = constrained > 0 ? Math.min(freemem(), constrained) : freemem();
+  const { workers, jobsPerWorker, threads } = config;
+  return chooseLayout({ devices: parseDevices(config.device), workers, jobsPerWorker, threads, cores: availableParallelism(), availableBytes, modelBytes });
+}
+
 function localEngine(modelPath: string, ctx: EngineContext): ChunkTranscriber {
   const { config } = ctx;
   return new LocalWorkerTranscriber({
     modelPath,
     device: config.device,
-    workers: config.workers,
-    jobsPerWorker: config.jobsPerWorker,
-    threads: config.threads,
+    layout: resolveLayout(config, modelPath),
     emit: ctx.emit,
     env: ctx.env,
     ...(ctx.seams?.faults ? { faults: ctx.seams.faults } : {}),

@@ -136,6 +136,7 @@ export class FileJob {
   ): Promise<FileOutcome> {
     const { store, emit, signal } = this.deps;
     const path = input.media.path;
+    this.deps.engine.warm();
     store.chunks.resetFailed(file.id);
     store.files.markProcessing(file.id);
     // new content or settings: the store has just forgotten the old chunks, there is nothing to resume

@@ -22,6 +22,14 @@ export class LazyEngine {
     return this.starting;
   }
 
+  /**
+   * Starts loading now, without waiting: called as soon as a file needs transcribing, so the model
+   * loads while that file is still being decoded. A failure surfaces at the next get().
+   */
+  warm(): void {
+    this.get().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     await this.starting?.catch(() => undefined);
     await this.transcriber.close();

@@ -67,7 +67,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     const { store } = resources;
     const runId = store.beginRun(TOOL_VERSION, { ...settings, model: model.name, formats: config.formats });
     rmSync(tmpDirOf(paths.outputDir), { recursive: true, force: true });
-    const { workers, threads } = transcriber.capabilities;
+    const { workers, slots, threads, layout } = transcriber.capabilities;
     emit({
       type: "run-start",
       schema: EVENTS_SCHEMA_VERSION,
@@ -75,7 +75,9 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
       inputs: scan.media.length + scan.problems.length,
       model: model.path,
       workers,
+      slots,
       threads,
+      ...(layout ? { layout } : {}),
       db: paths.dbPath,
       output: paths.outputDir,
     });

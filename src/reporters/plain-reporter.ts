@@ -1,5 +1,6 @@
 import type { ChalkInstance } from "chalk";
 import type { SpeechflowEvent } from "../core/events.js";
+import { layoutText } from "../engine/choose-layout.js";
 import type { Reporter } from "./reporter.js";
 import { formatDuration, RunStats } from "./run-stats.js";
 import { noticeLine, printable, summaryLines } from "./summary-lines.js";
@@ -24,7 +25,7 @@ export class PlainReporter implements Reporter {
     const c = this.chalk;
     switch (event.type) {
       case "run-start":
-        this.line(`speechflow: ${event.inputs} input file(s), model ${event.model}, ${event.workers} worker(s) x ${event.threads} thread(s)`);
+        this.line(`speechflow: ${event.inputs} input file(s), model ${event.model}, ${layoutText(event)}`);
         this.timer = setInterval(() => this.progress(), this.intervalMs);
         this.timer.unref();
         break;

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import cliProgress from "cli-progress";
 import type { SpeechflowEvent } from "../core/events.js";
+import { layoutText } from "../engine/choose-layout.js";
 import type { Reporter } from "./reporter.js";
 import { formatDuration, RunStats } from "./run-stats.js";
 import { noticeLine, summaryLines } from "./summary-lines.js";
@@ -54,6 +55,7 @@ export class ProgressReporter implements Reporter {
     switch (event.type) {
       case "run-start":
         this.bar = this.multibar.create(Math.max(1, event.inputs), 0, this.payload());
+        this.log(c.dim(`model ${event.model}, ${layoutText(event)}`));
         this.timer = setInterval(() => this.bar?.update(this.stats.finishedFiles, this.payload()), 1000);
         this.timer.unref();
         break;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceEnv, gpusToDeviceSpec, parseDevices, planWorkers, threadsPerJob } from "../../src/engine/devices.js";
+import { deviceEnv, gpusToDeviceSpec, parseDevices, planWorkers } from "../../src/engine/devices.js";
 
 describe("devices", () => {
   it("plans --workers CPU processes, or one process per listed GPU", () => {
@@ -10,12 +10,6 @@ describe("devices", () => {
     ]);
     expect(deviceEnv(parseDevices("cuda:2")[0]!)).toEqual({ CUDA_VISIBLE_DEVICES: "2" });
     expect(deviceEnv(parseDevices("cpu")[0]!)).toEqual({});
-  });
-
-  it("shares the cores among slots when threads is 0", () => {
-    expect(threadsPerJob(0, 2, 8)).toBe(4);
-    expect(threadsPerJob(0, 4, 2)).toBe(1);
-    expect(threadsPerJob(3, 4, 2)).toBe(3);
   });
 
   it("turns --gpus into a device list from what nvidia-smi reports", () => {
