@@ -1,44 +1,49 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --portable]
+// npm run bench [-- --quick] [-- --runs N] [-- --only meetings,dense,short,engine,memory]
 //
-// speechflow against whisper.cpp's own command-line program, side by side in one run, on the same
-// machine, files, model and total threads. Results: bench/results/<date>.json and the tables in
-// docs/BENCHMARKS.md (regenerated from the JSON). Needs ffmpeg and espeak-ng.
+// speechflow AT ITS DEFAULTS (no layout flags) against whisper.cpp's own command-line program, side
+// by side in one run, on the same machine, files, model and cores. Results: bench/results/<date>.json
+// and docs/BENCHMARKS.md (regenerated from the JSON by bench/report.mjs). Needs ffmpeg and espeak-ng.
 //
-// Model: the generated model with tiny's dimensions. Its decoder yields the same four tokens for
-// every 30 s window in both tools ([<|1.00|>, one word, <|30.00|>, EOT]; see
-// test/support/write-test-model.ts), so decoding costs the same everywhere and the comparison
-// measures the encoder work, scheduling and everything around it. The script checks that both
-// tools produced one such segment per window.
+// Audio like users': meetings have pauses under a room's noise floor (brown noise at -40 dBFS RMS),
+// dense reading never pauses (LibriVox recordings back to back), voicemail-like short files.
 //
-// Decoding settings are matched: greedy (-bs 1 / --beam-size 1), no temperature fallback
-// (-nf / --no-temperature-fallback), no text context between windows (-mc 0 / speechflow's chunks
-// are independent), language fixed to en.
+// Two generated models with tiny's dimensions (bench/test-model.mjs):
+// - encoder-only: each 30 s window decodes 4 tokens, so the figures compare encoder work and
+//   everything around it;
+// - decoding: each window decodes the same 81 tokens (5 timestamped segments) whatever the audio or
+//   settings, so both tools do the decoding work a real model does on speech.
+//
+// Decoding settings are matched: greedy (-bs 1 / --beam-size 1), no temperature fallback (-nf /
+// --no-temperature-fallback), no text context between windows (-mc 0; speechflow's chunks are
+// independent), language en. whisper.cpp gets all files in one call (model loaded once) and -t =
+// the machine's cores (its default is min(4, cores)).
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { cpus } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { loadTestModelWriter } from "./test-model.mjs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { benchModels, loadTestModelWriter } from "./test-model.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = join(root, "bench", "work");
 const require = createRequire(import.meta.url);
-const args = new Set(process.argv.slice(2));
-const QUICK = args.has("--quick");
-const RUNS = QUICK ? 1 : 3;
-const THREADS = 2;
+const argv = process.argv.slice(2);
+const QUICK = argv.includes("--quick");
+const RUNS = Number(argv[argv.indexOf("--runs") + 1] || 0) || 1;
+const ONLY = argv.includes("--only") ? new Set(String(argv[argv.indexOf("--only") + 1]).split(",")) : undefined;
+const want = (/** @type {string} */ part) => !ONLY || ONLY.has(part);
+const CORES = availableParallelism();
 /** @param {string} m */
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 mkdirSync(work, { recursive: true });
 
-const { writeTestModel, TINY_SIZED_MODEL, MICRO_MODEL, FIXED_TEXT_TOKEN, testTokenText } = await loadTestModelWriter();
-const FIXED_WORD = testTokenText(FIXED_TEXT_TOKEN).trim();
-const tinyModel = join(work, "ggml-tiny-sized.bin");
-const microModel = join(work, "ggml-micro.bin");
-if (!existsSync(tinyModel)) writeTestModel(tinyModel, TINY_SIZED_MODEL);
+const models = await benchModels(join(work, "models"));
+const { writeTestModel, MICRO_MODEL } = await loadTestModelWriter();
+const microModel = join(work, "models", "ggml-micro.bin");
 if (!existsSync(microModel)) writeTestModel(microModel, MICRO_MODEL);
+const variants = /** @type {const} */ ({ "encoder-only": models.encoderOnly, decoding: models.decoding });
 
 // ---------------------------------------------------------------- corpus
 /** @param {string[]} a */
@@ -48,110 +53,173 @@ const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8")
   .split("\n");
 const clipDir = join(work, "clips");
 mkdirSync(clipDir, { recursive: true });
-/** @param {number} i */
+/** espeak-ng speech of sentence i, 16 kHz mono samples @param {number} i @returns {Int16Array} */
 function clip(i) {
-  const out = join(clipDir, `s${i}.wav`);
+  const out = join(clipDir, `s${i % sentences.length}.wav`);
   if (!existsSync(out)) {
     execFileSync("espeak-ng", ["-w", join(clipDir, "raw.wav"), /** @type {string} */ (sentences[i % sentences.length])]);
     ff(["-i", join(clipDir, "raw.wav"), "-ar", "16000", "-ac", "1", out]);
   }
+  return readWav(out);
+}
+/** @param {string} path @returns {Int16Array} */
+function readWav(path) {
+  const b = readFileSync(path);
+  const data = b.indexOf("data", 12);
+  const start = data + 8;
+  const copy = Buffer.from(b.subarray(start, start + (b.length - start - ((b.length - start) % 2))));
+  return new Int16Array(copy.buffer, copy.byteOffset, copy.length / 2);
+}
+/** @param {string} path @param {Int16Array} samples */
+function writeWav(path, samples) {
+  mkdirSync(dirname(path), { recursive: true });
+  const h = Buffer.alloc(44);
+  h.write("RIFF", 0);
+  h.writeUInt32LE(36 + samples.length * 2, 4);
+  h.write("WAVEfmt ", 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(16000, 24);
+  h.writeUInt32LE(32000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write("data", 36);
+  h.writeUInt32LE(samples.length * 2, 40);
+  writeFileSync(path, Buffer.concat([h, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)]));
+  return path;
+}
+/** a deterministic pseudo-random source @param {number} seed */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+/** adds brown noise at `dbfs` RMS: a room's noise floor @param {Int16Array} samples @param {number} seed @param {number} dbfs */
+function withNoiseFloor(samples, seed, dbfs = -40) {
+  const rand = rng(seed);
+  const noise = new Float32Array(samples.length);
+  let v = 0;
+  let sum = 0;
+  for (let i = 0; i < noise.length; i++) {
+    v = 0.998 * v + (rand() * 2 - 1) * 0.05; // leaky integrated white noise = brown
+    noise[i] = v;
+    sum += v * v;
+  }
+  const gain = (10 ** (dbfs / 20) * 32768) / Math.sqrt(sum / Math.max(1, noise.length));
+  const out = new Int16Array(samples.length);
+  for (let i = 0; i < out.length; i++)
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(/** @type {number} */ (samples[i]) + /** @type {number} */ (noise[i]) * gain)));
   return out;
 }
-/** @param {number} seconds */
-function silence(seconds) {
-  const out = join(clipDir, `sil-${seconds}.wav`);
-  if (!existsSync(out)) ff(["-f", "lavfi", "-t", String(seconds), "-i", "anullsrc=r=16000:cl=mono", out]);
-  return out;
-}
-/** @param {string[]} parts @param {string} out @param {number} [seconds] */
-function concat(parts, out, seconds) {
-  if (existsSync(out)) return out;
-  mkdirSync(dirname(out), { recursive: true });
-  const list = `${out}.txt`;
-  writeFileSync(list, parts.map((p) => `file '${p}'`).join("\n") + "\n");
-  ff(["-f", "concat", "-safe", "0", "-i", list, ...(seconds ? ["-t", String(seconds)] : []), "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", out]);
-  rmSync(list);
+/** @param {Int16Array[]} parts */
+function join16(parts) {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 /**
- * meeting-style: sentences with pauses of 0.5-6 s, about a third of the time silent
+ * meeting-like: sentences with pauses of 0.4-3.5 s and now and then a 12-25 s silence, under a noise floor
  * @param {string} out @param {number} seconds @param {number} seed
  */
 function meeting(out, seconds, seed) {
-  /** @type {string[]} */
+  if (existsSync(out)) return out;
+  const rand = rng(seed);
+  /** @type {Int16Array[]} */
   const parts = [];
   let total = 0;
-  let s = seed;
-  while (total < seconds) {
-    const c = clip(s % sentences.length);
-    parts.push(c);
-    total += (readFileSync(c).length - 44) / 32000;
-    s = (s * 9301 + 49297) % 233280;
-    const pause = /** @type {number} */ ([0.5, 1, 2, 3, 6][s % 5]);
-    parts.push(silence(pause));
-    total += pause;
+  while (total < seconds * 16000) {
+    const speech = clip(Math.floor(rand() * 1000));
+    const pause = rand() < 0.08 ? 12 + rand() * 13 : 0.4 + rand() * 3.1;
+    parts.push(speech, new Int16Array(Math.round(pause * 16000)));
+    total += speech.length + Math.round(pause * 16000);
   }
-  return concat(parts, out, seconds);
+  return writeWav(out, withNoiseFloor(join16(parts).subarray(0, seconds * 16000), seed));
 }
-/** dense speech: the LibriVox recordings of Debian's pocketsphinx-testdata, back to back */
+/** dense reading: the LibriVox recordings of Debian's pocketsphinx-testdata, back to back */
 const librivoxDir = "/usr/share/pocketsphinx/test/data/librivox";
 /** @param {string} out @param {number} seconds @param {number} offset */
 function dense(out, seconds, offset) {
+  if (existsSync(out)) return out;
   const clips = readdirSync(librivoxDir)
     .filter((f) => f.endsWith(".wav"))
     .sort()
-    .map((f) => join(librivoxDir, f));
-  /** @type {string[]} */
+    .map((f) => readWav(join(librivoxDir, f)));
+  /** @type {Int16Array[]} */
   const parts = [];
-  for (let i = 0; i < Math.ceil(seconds / 5) + 5; i++) parts.push(/** @type {string} */ (clips[(i + offset) % clips.length]));
-  return concat(parts, out, seconds);
+  for (let i = 0, n = 0; n < seconds * 16000; i++) {
+    const c = /** @type {Int16Array} */ (clips[(i + offset) % clips.length]);
+    parts.push(c);
+    n += c.length;
+  }
+  return writeWav(out, join16(parts).subarray(0, seconds * 16000));
+}
+/** voicemail-like: 5-15 s of speech with short pauses, under a noise floor @param {string} out @param {number} seed */
+function short(out, seed) {
+  if (existsSync(out)) return out;
+  const rand = rng(seed);
+  const seconds = 5 + rand() * 10;
+  /** @type {Int16Array[]} */
+  const parts = [];
+  let total = 0;
+  while (total < seconds * 16000) {
+    const speech = clip(Math.floor(rand() * 1000));
+    parts.push(speech, new Int16Array(Math.round((0.2 + rand() * 0.4) * 16000)));
+    total += speech.length + 8000;
+  }
+  return writeWav(out, withNoiseFloor(join16(parts).subarray(0, Math.round(seconds * 16000)), seed));
 }
 
 const corpus = {
-  // lengths spread evenly over 30-90 s (20 min in all): silence can only save whole windows
-  meetings: Array.from({ length: 20 }, (_, i) =>
-    meeting(join(work, "corpus", "meetings", `meeting-${String(i).padStart(2, "0")}.wav`), QUICK ? 20 : 30 + ((i * 37) % 61), i + 1),
+  meetings: Array.from({ length: QUICK ? 2 : 8 }, (_, i) =>
+    meeting(join(work, "corpus", "meetings", `meeting-${i}.wav`), QUICK ? 40 : 70 + ((i * 29) % 61), i + 1),
   ),
-  dense: Array.from({ length: 4 }, (_, i) => dense(join(work, "corpus", "dense", `librivox-${i}.wav`), QUICK ? 20 : 60, i)),
+  dense: Array.from({ length: QUICK ? 2 : 5 }, (_, i) => dense(join(work, "corpus", "dense", `librivox-${i}.wav`), QUICK ? 30 : 60, i)),
+  short: Array.from({ length: QUICK ? 10 : 100 }, (_, i) => short(join(work, "corpus", "short", `voicemail-${String(i).padStart(3, "0")}.wav`), 500 + i)),
 };
-const hourFile = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 300 : 3600, 99);
-const tenMinFile = meeting(join(work, "corpus", "ten-minutes", "ten.wav"), 600, 98);
-const shortFiles = Array.from({ length: 50 }, (_, i) => meeting(join(work, "corpus", "short", `short-${String(i).padStart(2, "0")}.wav`), 8, 200 + i));
 /** @param {string[]} files */
-const seconds = (files) => files.reduce((n, f) => n + (readFileSync(f).length - 44) / 32000, 0);
+const seconds = (files) => files.reduce((n, f) => n + readWav(f).length / 16000, 0);
 
-// ---------------------------------------------------------------- baseline build
+// ---------------------------------------------------------------- whisper.cpp's CLI, stock
 const swDir = dirname(require.resolve("smart-whisper/package.json"));
 const wcppDir = join(work, "whisper.cpp");
 const wcpp = join(wcppDir, "main");
 if (!existsSync(wcpp)) {
-  log("building whisper.cpp's main from the sources inside smart-whisper (native flags) ...");
+  log("building whisper.cpp's main from the sources inside smart-whisper (its Makefile, native flags) ...");
   rmSync(wcppDir, { recursive: true, force: true });
   cpSync(join(swDir, "whisper.cpp"), wcppDir, { recursive: true, filter: (src) => !src.endsWith(".o") && !src.endsWith(".a") });
+  // stock whisper.cpp: take back speechflow's one-line RNG patch (scripts/build-engine.mjs)
+  const source = join(wcppDir, "src", "whisper.cpp");
+  writeFileSync(source, readFileSync(source, "utf8").replace(/\n\s*state->decoders\[0\]\.rng = std::mt19937\(0\); \/\/ speechflow[^\n]*/, ""));
   mkdirSync(join(wcppDir, "scripts"), { recursive: true });
   writeFileSync(join(wcppDir, "scripts", "get-flags.mk"), "");
-  execFileSync("make", ["-C", wcppDir, `-j${cpus().length}`, "main"], { stdio: "ignore" });
+  execFileSync("make", ["-C", wcppDir, `-j${CORES}`, "main"], { stdio: "ignore" });
 }
 
 // ---------------------------------------------------------------- measurement
-/** @typedef {{ wallMs: number, peakRssBytes: number, windows: number, chunks?: number, chunkAudioMs?: number, outsideEngineShare?: number }} ToolRun */
-/** @typedef {ToolRun & { runsMs: number[], xRealtime?: number }} Row */
-/** @typedef {{ audioSeconds: number, installed: { build: string, medianMs: number, runsMs: number[] }, portable?: { medianMs: number, runsMs: number[] }, speedup?: number }} EngineFigures */
-
 /**
  * runs a command, sampling the RSS of its whole process tree every 50 ms
- * @param {string} cmd @param {string[]} cmdArgs @param {Record<string, string>} [env]
- * @returns {Promise<{ wallMs: number, peakRssBytes: number, stdout: string, stderr: string }>}
+ * @param {string} cmd @param {string[]} cmdArgs
+ * @returns {Promise<{ wallMs: number, peakRssBytes: number, mainPeakRssBytes: number, stdout: string, stderr: string }>}
  */
-function measured(cmd, cmdArgs, env = {}) {
+function measured(cmd, cmdArgs) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, cmdArgs, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-20000)));
+    child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-40000)));
     let peak = 0;
+    let mainPeak = 0;
     const sample = () => {
       /** @type {Map<number, { ppid: number, rss: number }>} */
       const table = new Map();
@@ -171,13 +239,14 @@ function measured(cmd, cmdArgs, env = {}) {
         for (const [pid, row] of table) if (row.ppid === p) stack.push(pid);
       }
       peak = Math.max(peak, total);
+      mainPeak = Math.max(mainPeak, table.get(child.pid ?? -1)?.rss ?? 0);
     };
     const timer = setInterval(sample, 50);
     child.on("close", (code) => {
       clearInterval(timer);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       if (code !== 0) reject(new Error(`${cmd} ${cmdArgs.slice(0, 3).join(" ")} exited ${code}: ${stderr.slice(-800)}`));
-      else resolve({ wallMs, peakRssBytes: peak, stdout, stderr });
+      else resolve({ wallMs, peakRssBytes: peak, mainPeakRssBytes: mainPeak, stdout, stderr });
     });
   });
 }
@@ -185,67 +254,47 @@ function measured(cmd, cmdArgs, env = {}) {
 const median = (xs) => /** @type {number} */ ([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 const cli = join(root, "bin", "speechflow.js");
 
-/** @param {string[]} files @param {{ processors: number }} options @returns {Promise<ToolRun>} */
-async function whisperCpp(files, { processors }) {
-  const out = join(work, "out-wcpp");
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  const threads = THREADS / processors;
-  const r = await measured(wcpp, [
-    "-m",
-    tinyModel,
-    "-t",
-    String(threads),
-    "-p",
-    String(processors),
-    "-l",
-    "en",
-    "-bs",
-    "1",
-    "-nf",
-    "-mc",
-    "0",
-    "-np",
-    "-otxt",
-    ...files.flatMap((f) => ["-f", f]),
-  ]);
-  // -otxt writes <input>.txt next to each input: count the fixed word per window, then clean up
-  let windows = 0;
-  for (const f of files) {
-    const txt = readFileSync(`${f}.txt`, "utf8");
-    windows += txt.split("\n").filter((l) => l.trim() === FIXED_WORD).length;
-    rmSync(`${f}.txt`);
-  }
-  return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, windows };
+/**
+ * whisper.cpp's own timing lines (whisper_print_timings)
+ * @param {string} stderr
+ */
+function cliTimings(stderr) {
+  /** @param {string} name */
+  const line = (name) => {
+    const m = new RegExp(`${name} time =\\s*([\\d.]+) ms(?: /\\s*(\\d+) runs)?`).exec(stderr);
+    return { ms: Number(m?.[1] ?? 0), runs: Number(m?.[2] ?? 0) };
+  };
+  const encode = line("encode");
+  return {
+    loadMs: line("load").ms,
+    melMs: line("mel").ms,
+    encodeMs: encode.ms,
+    windows: encode.runs,
+    decodeMs: line("sample").ms + line("decode").ms + line("batchd").ms + line("prompt").ms,
+    totalMs: line("total").ms,
+  };
 }
 
-/** @param {string[]} files @param {{ workers: number, model?: string }} options @returns {Promise<ToolRun>} */
-async function speechflow(files, { workers, model = tinyModel }) {
+/** @typedef {{ wallMs: number, peakRssBytes: number, windows: number, audioSentSeconds?: number, timings?: ReturnType<typeof cliTimings>, layout?: string }} ToolRun */
+
+/** @param {string[]} files @param {string} model @returns {Promise<ToolRun>} */
+async function whisperCpp(files, model) {
+  const r = await measured(wcpp, ["-m", model, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-otxt", ...files.flatMap((f) => ["-f", f])]);
+  for (const f of files) rmSync(`${f}.txt`, { force: true });
+  const timings = cliTimings(r.stderr);
+  return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, windows: timings.windows, timings };
+}
+
+/** speechflow at its defaults: no layout flags @param {string[]} files @param {string} model @param {string[]} [extra] @returns {Promise<ToolRun & { mainPeakRssBytes: number }>} */
+async function speechflow(files, model, extra = []) {
   const out = join(work, "out-speechflow");
   rmSync(out, { recursive: true, force: true });
   const listFile = join(work, "inputs.txt");
   writeFileSync(listFile, files.join("\n") + "\n");
   const r = await measured(process.execPath, [
     cli,
-    "transcribe",
-    "--from-list",
-    listFile,
-    "-o",
-    out,
-    "-m",
-    model,
-    "--language",
-    "en",
-    "--beam-size",
-    "1",
-    "--no-temperature-fallback",
-    "--workers",
-    String(workers),
-    "--threads",
-    String(THREADS / workers),
-    "--formats",
-    "txt",
-    "--json",
+    ...["transcribe", "--from-list", listFile, "-o", out, "-m", model],
+    ...["--language", "en", "--beam-size", "1", "--no-temperature-fallback", "--formats", "txt", "--json", ...extra],
   ]);
   /** @type {Record<string, any>[]} */
   const events = r.stdout
@@ -253,52 +302,35 @@ async function speechflow(files, { workers, model = tinyModel }) {
     .filter(Boolean)
     .map((l) => JSON.parse(l));
   const chunks = events.filter((e) => e.type === "chunk-done");
-  const engineMs = chunks.reduce((n, e) => n + e.elapsedMs, 0);
   const end = events.find((e) => e.type === "run-end");
   if (!end || end.failed > 0) throw new Error(`speechflow run failed: ${JSON.stringify(end)}`);
-  let windows = 0;
-  for (const line of readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith(".txt"))) {
-    windows += readFileSync(join(out, String(line)), "utf8")
-      .split("\n")
-      .filter((l) => l.trim() === FIXED_WORD).length;
-  }
+  const start = events.find((e) => e.type === "run-start");
   return {
     wallMs: r.wallMs,
     peakRssBytes: r.peakRssBytes,
-    windows,
-    chunks: chunks.length,
-    chunkAudioMs: chunks.reduce((n, e) => n + e.audioMs, 0),
-    // share of the slots' time the engine was not transcribing: start-up, model load, decoding,
-    // VAD, database, output writing, scheduling gaps
-    outsideEngineShare: 1 - engineMs / (r.wallMs * workers),
+    mainPeakRssBytes: r.mainPeakRssBytes,
+    windows: chunks.length,
+    audioSentSeconds: chunks.reduce((n, e) => n + e.audioMs, 0) / 1000,
+    layout: `${start?.workers} worker(s) x ${Math.round((start?.slots ?? 0) / (start?.workers || 1))} chunk(s) x ${start?.threads} thread(s)`,
   };
 }
 
-/** @param {string} label @param {() => Promise<ToolRun>} fn @returns {Promise<Row>} */
+/** @param {string} label @param {() => Promise<ToolRun>} fn */
 async function repeat(label, fn) {
   /** @type {ToolRun[]} */
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await fn());
-  const pick = runs.find((r) => r.wallMs === median(runs.map((x) => x.wallMs)));
-  if (!pick) throw new Error(`${label}: no run`);
-  log(`${label}: ${(pick.wallMs / 1000).toFixed(2)} s (median of ${RUNS})`);
+  const pick = /** @type {ToolRun} */ (runs.find((r) => r.wallMs === median(runs.map((x) => x.wallMs))));
+  log(`${label}: ${(pick.wallMs / 1000).toFixed(2)} s${RUNS > 1 ? ` (median of ${RUNS})` : ""}`);
   return { ...pick, runsMs: runs.map((r) => Math.round(r.wallMs)) };
 }
 
-/**
- * @type {{
- *   date: string, quick: boolean, machine: { cpus: number, model: string | undefined }, node: string, threads: number, engineBuild: string,
- *   corpora: Record<string, { files: number, audioSeconds: number, rows: Record<string, Row>, speedupVsBestWhisperCpp: number }>,
- *   growth: Record<string, ToolRun & { audioSeconds: number }>,
- *   engine?: EngineFigures,
- * }}
- */
 const results = {
   date: new Date().toISOString(),
   quick: QUICK,
-  machine: { cpus: cpus().length, model: cpus()[0]?.model },
+  runs: RUNS,
+  machine: { cpus: CORES, model: cpus()[0]?.model },
   node: process.version,
-  threads: THREADS,
   engineBuild: (() => {
     try {
       return JSON.parse(readFileSync(join(swDir, "build", "speechflow-engine.json"), "utf8")).mode;
@@ -306,88 +338,88 @@ const results = {
       return "default";
     }
   })(),
+  models: Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, { tokensPerWindow: v.tokensPerWindow, bytes: readFileSync(v.path).length }])),
+  /** @type {Record<string, any>} */
   corpora: {},
-  growth: {},
+  /** @type {Record<string, any>} */
+  engine: {},
+  /** @type {Record<string, any>} */
+  memory: {},
 };
 
 for (const [name, files] of Object.entries(corpus)) {
+  if (!want(name)) continue;
   const audio = seconds(files);
   log(`corpus ${name}: ${files.length} files, ${(audio / 60).toFixed(1)} min`);
-  const rows = {
-    "whisper.cpp -t 2": await repeat(`${name} whisper.cpp -t 2`, () => whisperCpp(files, { processors: 1 })),
-    "whisper.cpp -t 1 -p 2": await repeat(`${name} whisper.cpp -p 2`, () => whisperCpp(files, { processors: 2 })),
-    "speechflow 1 worker x 2 threads": await repeat(`${name} speechflow 1x2`, () => speechflow(files, { workers: 1 })),
-    "speechflow 2 workers x 1 thread": await repeat(`${name} speechflow 2x1`, () => speechflow(files, { workers: 2 })),
-  };
-  const bestWcpp = Math.min(rows["whisper.cpp -t 2"].wallMs, rows["whisper.cpp -t 1 -p 2"].wallMs);
-  const bestSf = Math.min(rows["speechflow 1 worker x 2 threads"].wallMs, rows["speechflow 2 workers x 1 thread"].wallMs);
-  for (const row of Object.values(rows)) row.xRealtime = (audio * 1000) / row.wallMs;
-  results.corpora[name] = { files: files.length, audioSeconds: audio, rows, speedupVsBestWhisperCpp: bestWcpp / bestSf };
-  log(`${name}: speechflow best / whisper.cpp best = ${(bestWcpp / bestSf).toFixed(2)}x`);
-}
-
-// growth with length and with the number of files (speechflow, 2 workers)
-const hourAudio = seconds([hourFile]);
-results.growth["10-minute file"] = { audioSeconds: 600, ...(await speechflow([tenMinFile], { workers: 2 })) };
-results.growth["1-hour file"] = { audioSeconds: hourAudio, ...(await speechflow([hourFile], { workers: 2 })) };
-results.growth["1-hour file, whisper.cpp -t 2"] = { audioSeconds: hourAudio, ...(await whisperCpp([hourFile], { processors: 1 })) };
-for (const n of [1, 10, 50]) {
-  const files = shortFiles.slice(0, n);
-  results.growth[`${n} file(s) of 8 s`] = { audioSeconds: seconds(files), ...(await speechflow(files, { workers: 2 })) };
-}
-for (const [k, v] of Object.entries(results.growth)) log(`${k}: ${(v.wallMs / 1000).toFixed(2)} s, peak RSS ${(v.peakRssBytes / 1e6).toFixed(0)} MB`);
-
-// the engine build: installed addon vs smart-whisper's default build (slow to compile: --portable)
-/** @param {string} addonDir @param {string} file @returns {number[]} */
-function timeAddon(addonDir, file) {
-  const script = `
-    const { Whisper } = require(${JSON.stringify(addonDir)});
-    const fs = require("node:fs");
-    const raw = fs.readFileSync(${JSON.stringify(file)}).subarray(44);
-    const pcm = new Float32Array(raw.length / 2);
-    for (let i = 0; i < pcm.length; i++) pcm[i] = raw.readInt16LE(i * 2) / 32768;
-    (async () => {
-      const w = new Whisper(${JSON.stringify(tinyModel)}, { gpu: false, offload: 1e9 });
-      await w.load();
-      const times = [];
-      for (let i = 0; i < ${RUNS}; i++) {
-        const t = process.hrtime.bigint();
-        const task = await w.transcribe(pcm, { strategy: 0, n_threads: ${THREADS}, language: "en", temperature_inc: 0, no_context: true, format: "simple" });
-        await task.result;
-        times.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
-      await w.free();
-      process.stdout.write(JSON.stringify(times));
-    })();`;
-  return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
-}
-const sixty = concat([/** @type {string} */ (corpus.dense[0])], join(work, "corpus", "sixty.wav"), 60);
-const installed = timeAddon(swDir, sixty);
-/** @type {EngineFigures} */
-const engine = { audioSeconds: 60, installed: { build: results.engineBuild, medianMs: median(installed), runsMs: installed } };
-results.engine = engine;
-if (args.has("--portable")) {
-  const portableDir = join(work, "smart-whisper-portable");
-  if (!existsSync(join(portableDir, "build", "Release", "smart-whisper.node"))) {
-    log("building smart-whisper's default (portable) addon for comparison ...");
-    rmSync(portableDir, { recursive: true, force: true });
-    cpSync(swDir, portableDir, { recursive: true, filter: (src) => !src.startsWith(join(swDir, "build")) && !src.endsWith(".o") && !src.endsWith(".a") });
-    mkdirSync(join(portableDir, "node_modules"), { recursive: true });
-    cpSync(dirname(require.resolve("node-addon-api/package.json")), join(portableDir, "node_modules", "node-addon-api"), { recursive: true });
-    const nodeGyp = join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
-    const { BYOL: _ignored, ...env } = process.env;
-    execFileSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${process.env.npm_config_nodedir ?? "/usr"}`], { cwd: portableDir, stdio: "ignore", env });
+  /** @type {Record<string, any>} */
+  const byModel = {};
+  for (const [variant, m] of Object.entries(variants)) {
+    const cpp = await repeat(`${name}/${variant} whisper.cpp -t ${CORES}`, () => whisperCpp(files, m.path));
+    const sf = await repeat(`${name}/${variant} speechflow (defaults)`, () => speechflow(files, m.path));
+    byModel[variant] = { whisperCpp: cpp, speechflow: sf, speedup: cpp.wallMs / sf.wallMs };
+    log(`${name}/${variant}: speechflow is ${(cpp.wallMs / sf.wallMs).toFixed(2)}x whisper.cpp`);
   }
-  const portable = timeAddon(portableDir, sixty);
-  engine.portable = { medianMs: median(portable), runsMs: portable };
-  engine.speedup = median(portable) / median(installed);
+  results.corpora[name] = { files: files.length, audioSeconds: audio, byModel };
 }
-log(`engine, 60 s: ${results.engineBuild} ${median(installed).toFixed(0)} ms${engine.portable ? `, portable ${engine.portable.medianMs.toFixed(0)} ms` : ""}`);
+
+// ---------------------------------------------------------------- engine cost per 30 s window
+// The same 10 windows of dense speech, one after another, 2 threads... on both sides: whisper.cpp's
+// CLI on a 300 s file (its own timings, load excluded), and speechflow's worker (the real worker
+// process, IPC and all) given the ten 30 s chunks in turn, model load excluded.
+if (want("engine")) {
+  const tenWindows = dense(join(work, "corpus", "engine-300s.wav"), 300, 3);
+  const pcm = Float32Array.from(readWav(tenWindows), (v) => v / 32768);
+  const { WorkerPool } = await import(pathToFileURL(join(root, "dist", "engine", "worker-pool.js")).href);
+  const params = { language: "en", translate: false, prompt: "", beamSize: 1, temperatureFallback: false, wordTimestamps: false, threads: CORES };
+  for (const [variant, m] of Object.entries(variants)) {
+    /** @type {number[]} */
+    const cliPerWindow = [];
+    /** @type {number[]} */
+    const sfPerWindow = [];
+    /** @type {ReturnType<typeof cliTimings> | undefined} */
+    let timings;
+    for (let run = 0; run < Math.max(2, RUNS); run++) {
+      const r = await measured(wcpp, ["-m", m.path, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-f", tenWindows]);
+      timings = cliTimings(r.stderr);
+      cliPerWindow.push((timings.totalMs - timings.loadMs) / timings.windows);
+      const pool = new WorkerPool({ modelPath: m.path, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
+      await pool.start();
+      const started = performance.now();
+      for (let w = 0; w < 10; w++) await pool.run({ label: `engine#${w}`, pcm: pcm.slice(w * 480000, (w + 1) * 480000), params });
+      sfPerWindow.push((performance.now() - started) / 10);
+      await pool.close();
+    }
+    results.engine[variant] = {
+      windows: 10,
+      threads: CORES,
+      whisperCppMsPerWindow: median(cliPerWindow),
+      speechflowMsPerWindow: median(sfPerWindow),
+      runs: { whisperCpp: cliPerWindow.map(Math.round), speechflow: sfPerWindow.map(Math.round) },
+      whisperCppTimings: timings,
+    };
+    log(`engine/${variant}: whisper.cpp ${median(cliPerWindow).toFixed(0)} ms/window, speechflow ${median(sfPerWindow).toFixed(0)} ms/window`);
+  }
+}
+
+// ---------------------------------------------------------------- memory at the defaults
+if (want("memory")) {
+  const hour = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 600 : 3600, 99);
+  const tiny = variants["encoder-only"].path;
+  results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
+  // the 10-hour file with the micro model (the engine is fast there, so the pipeline's own memory shows)
+  const tenHours = join(work, "corpus", "long", "ten-hours.wav");
+  if (!existsSync(tenHours)) ff(["-stream_loop", "9", "-i", hour, "-c", "copy", tenHours]);
+  results.memory.hourMicro = { audioSeconds: seconds([hour]), modelBytes: readFileSync(microModel).length, ...(await speechflow([hour], microModel)) };
+  results.memory.tenHoursMicro = {
+    audioSeconds: seconds([hour]) * 10,
+    modelBytes: readFileSync(microModel).length,
+    ...(await speechflow([tenHours], microModel)),
+  };
+  for (const [k, v] of Object.entries(results.memory)) log(`memory ${k}: peak RSS ${(v.peakRssBytes / 1e6).toFixed(0)} MB (${v.layout})`);
+}
 
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 const resultPath = join(root, "bench", "results", `${results.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`);
 writeFileSync(resultPath, JSON.stringify(results, null, 2) + "\n");
 log(`wrote ${resultPath}`);
-if (!QUICK) {
-  execFileSync(process.execPath, [join(root, "bench", "report.mjs"), resultPath], { stdio: "inherit" });
-}
+if (!QUICK && !ONLY) execFileSync(process.execPath, [join(root, "bench", "report.mjs"), resultPath], { stdio: "inherit" });

@@ -42,6 +42,16 @@ const WORKER_ENTRY = fileURLToPath(
   import.meta.url.endsWith(".ts") ? new URL("../../dist/engine/worker-main.js", import.meta.url) : new URL("./worker-main.js", import.meta.url),
 );
 
+/** A worker process died with the chunk on board; `shared`: other chunks were running in it too. */
+class WorkerCrash extends SpeechflowError {
+  constructor(
+    reason: string,
+    readonly shared: boolean,
+  ) {
+    super("WORKER_CRASHED", `worker crashed (${reason})`, { retryable: true });
+  }
+}
+
 class WorkerHandle {
   child: ChildProcess | undefined;
   ready: Promise<number> | undefined;
@@ -49,6 +59,8 @@ class WorkerHandle {
   alive = false;
   stderrTail = "";
   closing = false;
+  /** running a chunk on its own, after a crash that took several chunks down (see dispatch) */
+  solo = false;
   /** how often whisper.cpp loaded the model in this process (it says so on stderr): 1 when all is well */
   modelLoads = 0;
   /** how many whisper_states (KV caches, compute buffers) it set up: one per concurrent chunk, reused after */
@@ -108,9 +120,7 @@ class WorkerHandle {
         const lost = [...this.inFlight.values()];
         this.inFlight.clear();
         if (!this.closing) this.options.emit({ type: "worker-exit", worker: this.id, reason, inFlight: lost.length });
-        for (const pending of lost) {
-          pending.reject(new SpeechflowError("WORKER_CRASHED", `worker crashed (${reason})`, { retryable: true }));
-        }
+        for (const pending of lost) pending.reject(new WorkerCrash(reason, lost.length > 1));
       });
     });
     // a failed load is reported through `ready`; this keeps it from being an unhandled rejection
@@ -140,6 +150,7 @@ class WorkerHandle {
 export class WorkerPool {
   private readonly workers: WorkerHandle[];
   private readonly queue: PQueue;
+  private soloWaiting = 0;
   private nextJobId = 1;
   private waiters: (() => void)[] = [];
 
@@ -199,20 +210,40 @@ export class WorkerPool {
     while (this.backlog > limit) await this.queue.onSizeLessThan(Math.max(1, limit - this.queue.pending + 1));
   }
 
-  private async acquire(): Promise<WorkerHandle> {
-    for (;;) {
-      const free = this.workers.find((w) => w.inFlight.size < this.options.jobsPerWorker && (w.alive || !w.closing));
-      if (free) {
-        if (!free.alive) await free.start();
-        else await free.ready;
-        if (free.inFlight.size < this.options.jobsPerWorker && free.alive) return free;
+  /** a worker with room for one more chunk (`solo`: an idle one, kept to this chunk alone) */
+  private free(solo: boolean): WorkerHandle | undefined {
+    if (solo) return this.workers.find((w) => w.inFlight.size === 0 && !w.solo && (w.alive || !w.closing));
+    if (this.soloWaiting > 0) return undefined;
+    return this.workers.find((w) => w.inFlight.size < this.options.jobsPerWorker && !w.solo && (w.alive || !w.closing));
+  }
+
+  private async acquire(solo: boolean): Promise<WorkerHandle> {
+    if (solo) this.soloWaiting++;
+    try {
+      for (;;) {
+        const free = this.free(solo);
+        if (free) {
+          if (!free.alive) await free.start();
+          else await free.ready;
+          if (free.alive && !free.solo && free.inFlight.size < (solo ? 1 : this.options.jobsPerWorker)) {
+            free.solo = solo;
+            return free;
+          }
+        }
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    } finally {
+      if (solo) this.soloWaiting--;
     }
   }
 
-  private async dispatch(job: EngineJob): Promise<EngineResult> {
-    const worker = await this.acquire();
+  /**
+   * Runs a chunk on a worker. When a worker dies with several chunks on board, nobody knows which
+   * one killed it: each of them runs again alone on a worker (`solo`) before the crash counts
+   * against it, so a chunk that crashes whisper.cpp costs the chunks beside it time, never attempts.
+   */
+  private async dispatch(job: EngineJob, solo = false): Promise<EngineResult> {
+    const worker = await this.acquire(solo);
     const id = this.nextJobId++;
     try {
       const result = await new Promise<Omit<EngineResult, "worker">>((resolve, reject) => {
@@ -220,10 +251,21 @@ export class WorkerPool {
         worker.send({ type: "transcribe", id, label: job.label, pcm: job.pcm, params: job.params });
       });
       return { ...result, worker: `${deviceLabel(worker.slot.device)}/${worker.id}` };
+    } catch (error) {
+      if (error instanceof WorkerCrash && error.shared && !solo) {
+        this.release(worker, solo);
+        return this.dispatch(job, true);
+      }
+      throw error;
     } finally {
-      const waiter = this.waiters.shift();
-      waiter?.();
+      this.release(worker, solo);
     }
+  }
+
+  private release(worker: WorkerHandle, solo: boolean): void {
+    if (solo) worker.solo = false;
+    // conditions differ between waiters (solo or not), so each looks again
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   /** Asks workers to exit and waits a little; stragglers are killed. */

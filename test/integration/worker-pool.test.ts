@@ -97,6 +97,30 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
     expect(events).toContainEqual(expect.objectContaining({ type: "worker-exit", reason: "killed by SIGABRT", inFlight: 1 }));
   });
 
+  it("a crash with several chunks on board costs the innocent ones no attempt: each reruns alone, only the culprit fails", async () => {
+    const events: SpeechflowEvent[] = [];
+    pool = new WorkerPool({
+      modelPath: MICRO_MODEL_PATH,
+      slots: [{ device: { kind: "cpu" } }],
+      jobsPerWorker: 3,
+      emit: (e) => events.push(e),
+      faults: { abortMark: "poison" },
+    });
+    await pool.start();
+    const [innocent1, poison, innocent2] = await Promise.allSettled([
+      pool.run({ label: "ok#1", pcm, params }),
+      pool.run({ label: "poison#2", pcm, params }),
+      pool.run({ label: "ok#3", pcm, params }),
+    ]);
+    expect(innocent1).toMatchObject({ status: "fulfilled", value: { segments: expect.any(Array) } });
+    expect(innocent2).toMatchObject({ status: "fulfilled", value: { segments: expect.any(Array) } });
+    expect(poison).toMatchObject({ status: "rejected", reason: { code: "WORKER_CRASHED", retryable: true } });
+    // the first crash took whatever was on board; the poison chunk then crashed a worker alone
+    const exits = events.filter((e) => e.type === "worker-exit");
+    expect(exits.length).toBe(2);
+    expect(exits.at(-1)).toMatchObject({ inFlight: 1 });
+  });
+
   it("does not keep a chunk's audio alive after its job has run (p-queue retains dequeued tasks)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
