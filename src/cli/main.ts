@@ -141,7 +141,9 @@ function registerStateCommands(program: Command, io: CliIo): void {
   addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, models and the state database"), "database to check")
     .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
     .action(async (options: StateFlags) => {
-      const report = await doctorCommand(await commandContext(io, options, DOCTOR_KEYS));
+      // an invalid layout setting must not stop the doctor: it then shows the automatic layout
+      const ctx = await commandContext(io, options, DOCTOR_KEYS).catch(() => commandContext(io, options));
+      const report = await doctorCommand(ctx);
       const { ok: _verdict, ...shown } = report;
       process.stdout.write(options.json ? json(shown) : doctorText(shown, terminalChalk(process.stdout, io.env)));
       io.exit(doctorExitCode(report));

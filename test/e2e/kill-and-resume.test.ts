@@ -128,13 +128,17 @@ describe("kill and resume (built CLI)", () => {
     });
     expect(result.code, result.stderr).toBe(0);
     const events = parseEvents(result.stdout);
-    expect(events.some((e) => e.type === "worker-exit" && e.reason === "killed by SIGABRT")).toBe(true);
-    expect(events.some((e) => e.type === "chunk-retry")).toBe(true);
+    const exit = events.find((e) => e.type === "worker-exit" && e.reason === "killed by SIGABRT");
+    expect(exit).toBeDefined();
+    // alone on the worker, the chunk is retried (one attempt); with other chunks on board, the pool
+    // reran each of them alone first, which costs no attempt
+    if (exit!.inFlight === 1) expect(events.some((e) => e.type === "chunk-retry")).toBe(true);
+    else expect(events.some((e) => e.type === "chunk-retry")).toBe(false);
     expect(tree(out)).toEqual(reference);
     rows.push({
       area: "fault",
       case: "a worker aborts (SIGABRT) on its 3rd chunk (SPEECHFLOW_FAULT_ABORT_NTH)",
-      expected: "worker-exit and chunk-retry reported; run completes with identical outputs",
+      expected: "worker-exit reported (and chunk-retry when the chunk was alone on the worker); run completes with identical outputs",
       observed: "as expected, exit 0",
       pass: true,
     });

@@ -125,8 +125,9 @@ describe("--summarize --pdf --report through the CLI", () => {
       expect(existsSync(join(out2, "standup.txt"))).toBe(true);
       expect(readFileSync(join(out2, "standup.summary.md"), "utf8")).toMatch(/Extractive summary .*the LLM summary failed/);
       expect(r.stderr).toMatch(/summary: .*HTTP 503/);
-      // breaker: 1 retry -> 3 failures in a row open it; the second file makes at most one more request
-      expect(flaky.requests.length).toBeLessThanOrEqual(3);
+      // breaker: 1 retry -> 3 failures in a row open it. The two files' summaries may run side by
+      // side (llmConcurrency 2): one request can already be in flight when the third failure opens it
+      expect(flaky.requests.length).toBeLessThanOrEqual(4);
       const status = JSON.parse((await runCli(["status", "-o", out2, "--json"], { cwd: work, env: env() })).stdout) as { files: { done: number } };
       expect(status.files.done).toBe(2);
 
