@@ -45,6 +45,8 @@ export type ErrorCode =
   | "DIARIZATION_FAILED"
   /** a chunk's audio is missing from the blob store (deleted, or another store than the coordinator's) */
   | "BLOB_NOT_FOUND"
+  /** the Redis queue (--queue) cannot be reached or is unusable (version, eviction policy) */
+  | "QUEUE_UNAVAILABLE"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {
