@@ -127,16 +127,30 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
   });
   sub("retry-failed", "Send failed chunks back to the workers (after fixing what made them fail)").action(async (o: QueueFlags) => {
     const rows = await queueRetryFailedCommand(await ctx(o));
-    process.stdout.write(o.json ? json(rows) : queueActionText("retried", rows));
+    process.stdout.write(o.json ? json(rows) : queueActionText(rows));
   });
   sub("drain", "Remove chunks no worker has taken yet (stop coordinators first: a running one adds what it needs again)").action(async (o: QueueFlags) => {
     const result = await queueDrainCommand(await ctx(o));
-    process.stdout.write(o.json ? json(result) : queueActionText("drained", result.queues, o.blob ? result.blobsRemoved : undefined));
+    process.stdout.write(
+      o.json
+        ? json(result)
+        : queueActionText(
+            result.queues.map((q) => ({ queue: q.queue, drained: q.removed })),
+            o.blob ? result.blobsRemoved : undefined,
+          ),
+    );
   });
   sub("clean", "Remove finished jobs nobody came back for and, with --blob, chunk audio no job refers to")
     .option("--older-than <seconds>", "only finished jobs older than this", "3600")
     .action(async (o: QueueFlags) => {
       const result = await queueCleanCommand({ olderThanSeconds: Number(o.olderThan) }, await ctx(o));
-      process.stdout.write(o.json ? json(result) : queueActionText("removed", result.queues, o.blob ? result.blobsRemoved : undefined));
+      process.stdout.write(
+        o.json
+          ? json(result)
+          : queueActionText(
+              result.queues.map((q) => ({ queue: q.queue, "completed removed": q.completed, "failed removed": q.failed })),
+              o.blob ? result.blobsRemoved : undefined,
+            ),
+      );
     });
 }

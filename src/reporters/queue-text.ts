@@ -23,14 +23,14 @@ export function queueStatusText(report: QueueStatusReport): string {
   return lines.join("\n") + "\n";
 }
 
-/** One line per queue for retry-failed, drain and clean. */
-export function queueActionText(verb: string, rows: { queue: string; [count: string]: string | number }[], blobsRemoved?: number): string {
+/** One line per queue for retry-failed, drain and clean: "<queue>: 3 retried". */
+export function queueActionText(rows: { queue: string; [count: string]: string | number }[], blobsRemoved?: number): string {
   const lines = rows.map((r) => {
     const counts = Object.entries(r)
       .filter(([k]) => k !== "queue")
       .map(([k, v]) => `${v} ${k}`)
       .join(", ");
-    return `${r.queue}: ${verb} ${counts}`;
+    return `${r.queue}: ${counts}`;
   });
   if (rows.length === 0) lines.push("no queues registered");
   if (blobsRemoved !== undefined) lines.push(`blobs removed: ${blobsRemoved}`);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { meeting } from "../helpers/corpus.js";
-import { dbHealth, tree, waitUntil } from "../helpers/fault-tools.js";
+import { dbHealth, tree } from "../helpers/fault-tools.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { type SpawnedWorker, startWorker, stopWorker } from "../helpers/queue-workers.js";
 import { freePort, TestRedis } from "../helpers/redis-server.js";
@@ -127,6 +127,96 @@ describe("speechflow transcribe --queue with speechflow worker processes", () =>
     expect(stranger.done()).toEqual([]);
     expect(matching.done().length).toBeGreaterThan(0);
   });
+
+  it("kill -9 a worker mid-chunk: another worker runs the chunk again, outputs identical", async () => {
+    const t = await setup("worker-killed");
+    // this worker takes meeting-1's chunk 1 and never finishes it; the other starts only then
+    const victim = t.worker({ SPEECHFLOW_FAULT_HOLD_MARK: "meeting-1.mp3#1" });
+    await victim.waitFor(/ready on/);
+    const run = startCli(t.transcribe(), { cwd: work, env: env() });
+    await victim.waitFor(/holding .*meeting-1\.mp3#1/);
+    const survivor = t.worker();
+    victim.child.kill("SIGKILL");
+    await victim.exited;
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(tree(t.out)).toEqual(reference);
+    expect(dbHealth(join(t.out, ".speechflow", "state.sqlite"))).toMatchObject({ integrity: "ok", maxCommits: 1 });
+    expect(survivor.done().filter((l) => l.endsWith("meeting-1.mp3#1"))).toHaveLength(1);
+    expect(victim.done().some((l) => l.endsWith("meeting-1.mp3#1"))).toBe(false);
+  });
+
+  it("kill -9 the coordinator mid-run, run again: finished results are taken, no chunk runs or commits twice, outputs identical", async () => {
+    const t = await setup("coordinator-killed");
+    const ws = [t.worker(), t.worker()];
+    await Promise.all(ws.map((w) => w.waitFor(/ready on/)));
+    const first = startCli(t.transcribe(), { cwd: work, env: env() });
+    await waitForEvents(first.child, (events) => events.filter((e) => e.type === "chunk-done").length >= 3);
+    first.child.kill("SIGKILL");
+    await first.done;
+    const committedBefore = dbHealth(join(t.out, ".speechflow", "state.sqlite")).doneChunks;
+    const rerun = await runCli(t.transcribe(), { cwd: work, env: env() });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(tree(t.out)).toEqual(reference);
+    const health = dbHealth(join(t.out, ".speechflow", "state.sqlite"));
+    expect(health).toMatchObject({ integrity: "ok", maxCommits: 1 });
+    expect(parseEvents(rerun.stdout).filter((e) => e.type === "chunk-done")).toHaveLength(health.doneChunks - committedBefore);
+    // jobs the workers finished while no coordinator was there were taken, not run again
+    const done = executions(ws);
+    expect(done.length).toBe(health.doneChunks);
+    expect(new Set(done).size).toBe(done.length);
+    // a job committed just before the kill may be left; queue clean removes it and any audio no job needs
+    const clean = await runCli(["queue", "clean", ...t.queueArgs, "--older-than", "0"], { cwd: work, env: env() });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(Object.values((await t.status()).queues[0]!.counts).every((n) => n === 0)).toBe(true);
+    expect(blobsIn(t.blobDir)).toEqual([]);
+  });
+
+  it("a poison chunk fails after the attempts limit: the run exits 3 naming file and chunk; queue retry-failed recovers it once the cause is gone", async () => {
+    const t = await setup("poison");
+    const bad = t.worker({ SPEECHFLOW_FAULT_ABORT_MARK: "meeting-2.mp3#1" });
+    await bad.waitFor(/ready on/);
+    const run = await runCli(t.transcribe(["--max-attempts", "2"]), { cwd: work, env: env() });
+    expect(run.code, run.stderr).toBe(3);
+    const failed = parseEvents(run.stdout).filter((e) => e.type === "file-failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      file: join(rec, "meeting-2.mp3"),
+      message: expect.stringMatching(/^chunk 1 \(.*\) failed after 2 attempts: queue worker failed: /),
+    });
+    // SIGTERM: the worker finishes what it holds and exits 143
+    expect((await stopWorker(bad)).code).toBe(143);
+    const good = t.worker();
+    await good.waitFor(/ready on/);
+    const retried = await runCli(["queue", "retry-failed", "--queue", redis!.url], { cwd: work, env: env() });
+    expect(retried.stdout).toMatch(/^sf-\w+: 1 retried$/m);
+    expect(
+      await waitUntilAsync(async () => {
+        const counts = (await t.status()).queues[0]!.counts;
+        return counts.completed === 1 && counts.failed === 0 && counts.waiting === 0 && counts.active === 0;
+      }, 60000),
+    ).toBe(true);
+    const rerun = await runCli(t.transcribe(), { cwd: work, env: env() });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(tree(t.out)).toEqual(reference);
+    // the recovered result was taken from the queue, not transcribed again
+    expect(good.done().filter((l) => l.endsWith("meeting-2.mp3#1"))).toHaveLength(1);
+  });
+
+  it("Redis killed and restarted mid-run (AOF on): the run completes with identical outputs", async () => {
+    const t = await setup("redis-restart", { aofDir: join(work, "aof") });
+    const w = t.worker();
+    await w.waitFor(/ready on/);
+    const run = startCli(t.transcribe(), { cwd: work, env: env() });
+    await waitForEvents(run.child, (events) => events.filter((e) => e.type === "chunk-done").length >= 2);
+    await redis!.kill();
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis!.launch();
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(tree(t.out)).toEqual(reference);
+    expect(dbHealth(join(t.out, ".speechflow", "state.sqlite"))).toMatchObject({ integrity: "ok", maxCommits: 1 });
+  });
 });
 
 async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -149,5 +239,3 @@ function parsePrometheus(text: string): Map<string, number> {
   }
   return values;
 }
-
-export { parseEvents, waitForEvents, waitUntil };
