@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { SpeechflowError } from "../errors/speechflow-error.js";
@@ -22,7 +23,8 @@ export class FileBlobStore implements BlobStore {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     // write then rename: a worker on another machine never reads half a chunk
-    const temp = `${target}.${process.pid}.${Date.now()}.part`;
+    // unique per write: two writes of the same key at once (identical chunks) must not share a temp file
+    const temp = `${target}.${process.pid}.${randomUUID()}.part`;
     await writeFile(temp, bytes);
     await rename(temp, target);
   }

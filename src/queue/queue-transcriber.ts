@@ -165,6 +165,8 @@ export class QueueTranscriber implements ChunkTranscriber {
     const result = new Promise<ChunkJobResult>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject, resubmit: add, since: Date.now() });
     });
+    // awaited below; this keeps a rejection that comes before then (close) from being unhandled
+    result.catch(() => undefined);
     const onAbort = () => this.settle(id, { error: interrupted() });
     signal?.addEventListener("abort", onAbort, { once: true });
     try {

@@ -239,3 +239,17 @@ function parsePrometheus(text: string): Map<string, number> {
   }
   return values;
 }
+
+describe("speechflow doctor --queue", () => {
+  it("checks the Redis: reachable, version, eviction policy, and warns when AOF is off; an unreachable one fails", async () => {
+    redis = await TestRedis.start();
+    const ok = await runCli(["doctor", "--queue", redis.url, "-o", join(work, "doctor")], { cwd: work, env: env() });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/✓ queue: Redis \d+\.\d+\.\d+ at redis:\/\/127\.0\.0\.1:\d+\/0, maxmemory-policy noeviction, AOF off/);
+    expect(ok.stdout).toMatch(/queue \(warning\): AOF is off/);
+    const port = await freePort();
+    const down = await runCli(["doctor", "--queue", `redis://127.0.0.1:${port}/0`, "-o", join(work, "doctor")], { cwd: work, env: env() });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/✗ queue: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0/);
+  });
+});
