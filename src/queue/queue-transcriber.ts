@@ -8,7 +8,7 @@ import type { DecodingParams } from "../engine/worker-protocol.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { type ChunkJobData, type ChunkJobResult, chunkJobResult, encodeSamples, failureIsRetryable } from "./chunk-payload.js";
 import { CoordinatorMetrics, serveMetrics } from "./queue-metrics.js";
-import { adHocJobId, blobKeyFor, KEY_PREFIX, queueNameFor } from "./queue-names.js";
+import { adHocJobId, blobKeyFor, KEY_PREFIX, type QueueMeta, queueNameFor } from "./queue-names.js";
 import { registerQueue } from "./queue-registry.js";
 import { connectRedis, readRedisFacts, redisFindings } from "./redis-checks.js";
 import { redactRedisUrl, redisConnectionOptions } from "./redis-options.js";
@@ -64,6 +64,7 @@ export class QueueTranscriber implements ChunkTranscriber {
   private capacityWaiters: (() => void)[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private metricsServer: { close: () => Promise<void> } | undefined;
+  private meta: QueueMeta | undefined;
   readonly metrics: CoordinatorMetrics;
 
   constructor(private readonly options: QueueEngineOptions) {
@@ -80,7 +81,8 @@ export class QueueTranscriber implements ChunkTranscriber {
     this.redis = await connectRedis(queueUrl);
     const fatal = redisFindings(await readRedisFacts(this.redis)).filter((f) => f.level === "error");
     if (fatal.length > 0) throw new SpeechflowError("QUEUE_UNAVAILABLE", `Redis at ${redactRedisUrl(queueUrl)}: ${fatal.map((f) => f.message).join("; ")}`);
-    await registerQueue(this.redis, { name: this.queueName, modelName: model.name, modelIdentity: model.identity, buildClass, params });
+    this.meta = { name: this.queueName, modelName: model.name, modelIdentity: model.identity, buildClass, params };
+    await registerQueue(this.redis, this.meta);
     const connection = redisConnectionOptions(queueUrl);
     this.queue = new Queue<ChunkJobData, ChunkJobResult>(this.queueName, { connection, prefix: KEY_PREFIX });
     this.queue.on("error", () => undefined);
@@ -223,6 +225,8 @@ export class QueueTranscriber implements ChunkTranscriber {
   private async sweep(): Promise<void> {
     const queue = this.queue;
     if (!queue) return;
+    // a Redis restarted without AOF forgot the registration too: new workers would not find the queue
+    if (this.redis && this.meta) await registerQueue(this.redis, this.meta).catch(() => undefined);
     const due = [...this.waiters.entries()].filter(([, w]) => Date.now() - w.since >= SWEEP_MS);
     for (const [id, waiter] of due) {
       try {

@@ -240,6 +240,24 @@ function parsePrometheus(text: string): Map<string, number> {
   return values;
 }
 
+describe("Redis restarted without AOF", () => {
+  it("the coordinator notices the lost jobs, says so, queues them again, and the run completes with identical outputs", async () => {
+    const t = await setup("redis-lost");
+    const w = t.worker();
+    await w.waitFor(/ready on/);
+    const run = startCli(t.transcribe(), { cwd: work, env: env() });
+    await waitForEvents(run.child, (events) => events.filter((e) => e.type === "chunk-done").length >= 2);
+    await redis!.kill();
+    await redis!.launch();
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(tree(t.out)).toEqual(reference);
+    expect(dbHealth(join(t.out, ".speechflow", "state.sqlite"))).toMatchObject({ integrity: "ok", maxCommits: 1 });
+    const warnings = parseEvents(result.stdout).filter((e) => e.type === "warning");
+    expect(warnings.some((e) => /is gone from the queue \(Redis restarted without AOF, or drained\); queued again/.test(String(e.message)))).toBe(true);
+  });
+});
+
 describe("speechflow doctor --queue", () => {
   it("checks the Redis: reachable, version, eviction policy, and warns when AOF is off; an unreachable one fails", async () => {
     redis = await TestRedis.start();
