@@ -25,6 +25,22 @@ export interface QueueEngineOptions {
   metrics: string;
   /** chunks handed to the queue at once (decoded audio waits in memory until its result is in) */
   slots?: number;
+  /** per-chunk timings of the queue's own work (benchmarks: the overhead per chunk) */
+  onTiming?: (timing: ChunkTiming) => void;
+}
+
+/** Where a chunk's time went on the coordinator, in milliseconds. */
+export interface ChunkTiming {
+  id: string;
+  label: string;
+  /** writing the samples to the blob store */
+  putMs: number;
+  /** adding the job to Redis */
+  addMs: number;
+  /** from added (or found) to the result being in: queueing + the worker's work + the way back */
+  waitMs: number;
+  /** the job was already on the queue (a restarted coordinator, a retry) */
+  adopted: boolean;
 }
 
 interface Waiter {
@@ -160,9 +176,14 @@ export class QueueTranscriber implements ChunkTranscriber {
     const data: ChunkJobData = { label: job.label, blob: blobKeyFor(sha256), sha256, samples: job.pcm.length, params: job.params };
     const users = this.blobUsers.get(data.blob) ?? new Set<string>();
     this.blobUsers.set(data.blob, users.add(id));
+    const timing: ChunkTiming = { id, label: job.label, putMs: 0, addMs: 0, waitMs: 0, adopted: false };
     const add = async () => {
+      const t0 = performance.now();
       await this.blobs.put(data.blob, bytes);
+      const t1 = performance.now();
       await queue.add("chunk", data, { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false });
+      timing.putMs += t1 - t0;
+      timing.addMs += performance.now() - t1;
     };
     const result = new Promise<ChunkJobResult>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject, resubmit: add, since: Date.now() });
@@ -174,8 +195,15 @@ export class QueueTranscriber implements ChunkTranscriber {
     try {
       const existing = (await queue.getJob(id)) as Job<ChunkJobData, ChunkJobResult> | undefined;
       if (!existing) await add();
-      else await this.adopt(existing, data, bytes);
-      return await result;
+      else {
+        timing.adopted = true;
+        await this.adopt(existing, data, bytes);
+      }
+      const waitStart = performance.now();
+      const done = await result;
+      timing.waitMs = performance.now() - waitStart;
+      this.options.onTiming?.(timing);
+      return done;
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.waiters.delete(id);

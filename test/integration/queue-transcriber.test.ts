@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveModel } from "../../src/models/resolve-model.js";
 import { engineBuildClass } from "../../src/queue/queue-registry.js";
-import { QueueTranscriber } from "../../src/queue/queue-transcriber.js";
+import { type ChunkTiming, QueueTranscriber } from "../../src/queue/queue-transcriber.js";
 import { speak } from "../helpers/media.js";
 import { ARTIFACTS, MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { type SpawnedWorker, startWorker, stopWorker } from "../helpers/queue-workers.js";
@@ -38,12 +38,12 @@ afterAll(async () => {
 });
 
 const engine =
-  (redis: () => TestRedis, metrics = "", decoding = params) =>
+  (redis: () => TestRedis, metrics = "", decoding = params, onTiming?: (t: ChunkTiming) => void) =>
   () => {
     const model = resolveModel(MICRO_MODEL_PATH, process.cwd());
     return new QueueTranscriber({
       ...{ queueUrl: redis().url, blobUrl: blob, model: { name: model.name, identity: model.identity }, buildClass: engineBuildClass() },
-      ...{ params: decoding, emit: () => undefined, metrics },
+      ...{ params: decoding, emit: () => undefined, metrics, ...(onTiming ? { onTiming } : {}) },
     });
   };
 
@@ -61,12 +61,22 @@ describe("QueueTranscriber metrics", () => {
     const started = Date.now();
     // a queue of its own (other decoding settings): the contract's jobs above are left on theirs
     const own = { ...params, prompt: "metrics" };
-    const transcriber = engine(() => healthy, `127.0.0.1:${port}`, own)();
+    const timings: ChunkTiming[] = [];
+    const transcriber = engine(
+      () => healthy,
+      `127.0.0.1:${port}`,
+      own,
+      (t) => timings.push(t),
+    )();
     try {
       await transcriber.start();
       const jobs = [0, 1, 2].map((i) => ({ id: `metrics-${i}`, label: `metrics.wav#${i}`, pcm, params: own }));
       await Promise.all(jobs.map((j) => transcriber.transcribe(j)));
       for (const j of jobs) await transcriber.committed(j);
+      // per-chunk timings of the coordinator's own work, for benchmarks
+      expect(timings.map((t) => t.id).sort()).toEqual(["metrics-0", "metrics-1", "metrics-2"]);
+      for (const t of timings) expect(t).toMatchObject({ adopted: false, putMs: expect.any(Number), addMs: expect.any(Number), waitMs: expect.any(Number) });
+      expect(timings.every((t) => t.addMs > 0 && t.waitMs > 0)).toBe(true);
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const wall = (Date.now() - started) / 1000;
       const value = (line: RegExp) =>

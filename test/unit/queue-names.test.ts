@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeSamples, encodeSamples, failureIsRetryable, POISON_PREFIX } from "../../src/queue/chunk-payload.js";
+import { chunkJobData, decodeSamples, encodeSamples, failureIsRetryable, POISON_PREFIX } from "../../src/queue/chunk-payload.js";
 import { parseMetricsListen } from "../../src/queue/queue-metrics.js";
 import { adHocJobId, blobKeyFor, chunkJobId, queueNameFor, workerServes } from "../../src/queue/queue-names.js";
 import type { WorkerInfo } from "../../src/queue/queue-registry.js";
@@ -62,6 +62,14 @@ describe("chunk payload", () => {
     expect(decodeSamples(bytes, { sha256, samples: pcm.length + 1 })).toEqual({ problem: `${bytes.length} bytes for ${pcm.length + 1} samples` });
     const nan = encodeSamples(Float32Array.from([0, Number.NaN]));
     expect(decodeSamples(nan.bytes, { sha256: nan.sha256, samples: 2 })).toEqual({ problem: "samples that are not finite numbers" });
+  });
+
+  it("a job carries a reference to the audio, not the audio: its data stays well under 4 KB", () => {
+    const pcm = new Float32Array(30 * 16000);
+    const { sha256 } = encodeSamples(pcm);
+    const label = `/mnt/recordings/${"department/".repeat(10)}a long meeting recording name.mp4#120`;
+    const data = chunkJobData.parse({ label, blob: blobKeyFor(sha256), sha256, samples: pcm.length, params: { ...params, prompt: "Names: ".repeat(40) } });
+    expect(JSON.stringify(data).length).toBeLessThan(4096);
   });
 
   it("only poison chunks are final; engine crashes and missing blobs may be tried again", () => {
