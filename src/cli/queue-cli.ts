@@ -148,7 +148,12 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
         o.json
           ? json(result)
           : queueActionText(
-              result.queues.map((q) => ({ queue: q.queue, "completed removed": q.completed, "failed removed": q.failed })),
+              result.queues.map((q) => ({
+                queue: q.queue,
+                "completed removed": q.completed,
+                "failed removed": q.failed,
+                ...(q.forgotten ? { "(empty, forgotten)": "" } : {}),
+              })),
               o.blob ? result.blobsRemoved : undefined,
             ),
       );

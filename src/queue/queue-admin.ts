@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { openBlobStore } from "../blob/open-blob-store.js";
 import type { ChunkJobData } from "./chunk-payload.js";
 import { KEY_PREFIX, type QueueMeta, workerServes } from "./queue-names.js";
-import { listQueues, listWorkers, type WorkerInfo } from "./queue-registry.js";
+import { forgetQueue, listQueues, listWorkers, type WorkerInfo } from "./queue-registry.js";
 import { connectRedis } from "./redis-checks.js";
 import { redactRedisUrl, redisConnectionOptions } from "./redis-options.js";
 import { waitReason } from "./wait-reason.js";
@@ -104,18 +104,21 @@ export async function drainQueues(url: string, blobUrl: string | undefined): Pro
 }
 
 /**
- * Removes finished jobs older than `graceMs` (results no coordinator came back for) and, with a
- * blob store, every blob no job refers to any more.
+ * Removes finished jobs older than `graceMs` (results no coordinator came back for), forgets queues
+ * left empty, and, with a blob store, removes every blob no job refers to any more.
  */
 export async function cleanQueues(
   url: string,
   blobUrl: string | undefined,
   graceMs: number,
-): Promise<{ queues: { queue: string; completed: number; failed: number }[]; blobsRemoved: number }> {
-  const queues = await withQueues(url, async (queue, meta) => {
+): Promise<{ queues: { queue: string; completed: number; failed: number; forgotten: boolean }[]; blobsRemoved: number }> {
+  const queues = await withQueues(url, async (queue, meta, redis) => {
     const completed = (await queue.clean(graceMs, 0, "completed")).length;
     const failed = (await queue.clean(graceMs, 0, "failed")).length;
-    return { queue: meta.name, completed, failed };
+    const left = Object.values(await queue.getJobCounts(...STATES)).reduce((a, b) => a + b, 0);
+    // workers stop listening to a forgotten queue; its coordinator, if still running, registers it again
+    if (left === 0) await forgetQueue(redis, meta.name);
+    return { queue: meta.name, completed, failed, forgotten: left === 0 };
   });
   return { queues, blobsRemoved: blobUrl ? await removeOrphanBlobs(url, blobUrl) : 0 };
 }

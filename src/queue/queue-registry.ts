@@ -33,6 +33,11 @@ export async function listQueues(redis: Redis): Promise<QueueMeta[]> {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** `queue clean`: an empty queue is forgotten (a running coordinator registers its queue again within seconds). */
+export async function forgetQueue(redis: Redis, name: string): Promise<void> {
+  await redis.hdel(QUEUES_KEY, name);
+}
+
 export async function heartbeat(redis: Redis, info: WorkerInfo, ttlSeconds: number): Promise<void> {
   await redis.set(`${WORKER_KEY_PREFIX}${info.id}`, JSON.stringify(info), "EX", ttlSeconds);
 }

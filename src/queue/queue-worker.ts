@@ -41,6 +41,7 @@ export interface QueueWorkerOptions {
 
 const DISCOVER_MS = 2000;
 const HEARTBEAT_MS = 5000;
+const FORGET_AFTER_ROUNDS = 5;
 
 /**
  * `speechflow worker`: finds the queues whose model it holds (coordinators register them), takes
@@ -52,6 +53,8 @@ export class QueueWorker {
   private redis: Redis | undefined;
   private readonly blobs: BlobStore;
   private readonly workers = new Map<string, Worker<ChunkJobData, ChunkJobResult>>();
+  /** discovery rounds each consumed queue has been missing from the registry */
+  private readonly missingRounds = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly metrics = new WorkerMetrics();
   private metricsServer: { close: () => Promise<void> } | undefined;
@@ -77,7 +80,16 @@ export class QueueWorker {
     }
     await this.beat();
     await this.discover();
-    this.timers.push(setInterval(() => void this.discover().catch(() => undefined), DISCOVER_MS));
+    // one discovery at a time: closing a forgotten queue's worker waits for its chunks in hand
+    let discovering = false;
+    const rediscover = () => {
+      if (discovering) return;
+      discovering = true;
+      void this.discover()
+        .catch(() => undefined)
+        .finally(() => (discovering = false));
+    };
+    this.timers.push(setInterval(rediscover, DISCOVER_MS));
     this.timers.push(setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_MS));
   }
 
@@ -109,10 +121,27 @@ export class QueueWorker {
   private async discover(): Promise<void> {
     if (!this.redis || this.stopping) return;
     const { model, buildClass } = this.options;
-    for (const meta of await listQueues(this.redis)) {
+    const registered = await listQueues(this.redis);
+    await this.dropForgotten(new Set(registered.map((m) => m.name)));
+    for (const meta of registered) {
       if (this.workers.has(meta.name) || !workerServes(meta, { modelIdentity: model.identity, buildClass })) continue;
       this.workers.set(meta.name, this.consume(meta));
       this.options.note({ type: "serving", queue: meta.name, modelName: meta.modelName });
+    }
+  }
+
+  /**
+   * Stops listening to queues `queue clean` forgot (empty) once they stay unregistered for a few
+   * rounds: a Redis restarted without AOF forgets them too, until their coordinator registers again.
+   */
+  private async dropForgotten(registered: Set<string>): Promise<void> {
+    for (const [name, worker] of this.workers) {
+      const missing = registered.has(name) ? 0 : (this.missingRounds.get(name) ?? 0) + 1;
+      this.missingRounds.set(name, missing);
+      if (missing < FORGET_AFTER_ROUNDS) continue;
+      this.workers.delete(name);
+      this.missingRounds.delete(name);
+      await worker.close();
     }
   }
 

@@ -28,7 +28,7 @@ export function queueActionText(rows: { queue: string; [count: string]: string |
   const lines = rows.map((r) => {
     const counts = Object.entries(r)
       .filter(([k]) => k !== "queue")
-      .map(([k, v]) => `${v} ${k}`)
+      .map(([k, v]) => (v === "" ? k : `${v} ${k}`))
       .join(", ");
     return `${r.queue}: ${counts}`;
   });
