@@ -29,6 +29,7 @@ import { terminalChalk } from "../reporters/terminal-style.js";
 import { addRunOptions, addStateOptions, type ConfigFlags, flagsFromOptions, type RunFlags, type StateFlags, stateFlags } from "./config-options.js";
 import { doctorExitCode, errorExitCode, evalExitCode, runExitCode } from "./exit-codes.js";
 import { EXAMPLES } from "./help-text.js";
+import { registerQueue, registerWorker } from "./queue-cli.js";
 import { seamsFromEnv, withRunSession } from "./run-session.js";
 
 /** What every action needs: where it runs, and where to put its exit code. */
@@ -140,10 +141,11 @@ function registerStateCommands(program: Command, io: CliIo): void {
     });
   addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, models and the state database"), "database to check")
     .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
-    .action(async (options: StateFlags) => {
+    .option("--queue <url>", "also check this Redis for --queue: reachable, version >= 6.2, maxmemory-policy noeviction, AOF (warning)")
+    .action(async (options: StateFlags & { queue?: string }) => {
       // an invalid layout setting must not stop the doctor: it then shows the automatic layout
       const ctx = await commandContext(io, options, DOCTOR_KEYS).catch(() => commandContext(io, options));
-      const report = await doctorCommand(ctx);
+      const report = await doctorCommand(ctx, { queue: options.queue ?? io.env.SPEECHFLOW_QUEUE });
       const { ok: _verdict, ...shown } = report;
       process.stdout.write(options.json ? json(shown) : doctorText(shown, terminalChalk(process.stdout, io.env)));
       io.exit(doctorExitCode(report));
@@ -254,7 +256,17 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", EXAMPLES)
     .exitOverride();
-  for (const register of [registerTranscribe, registerRetry, registerSummarize, registerEval, registerStateCommands, registerModels]) register(program, io);
+  for (const register of [
+    registerTranscribe,
+    registerRetry,
+    registerSummarize,
+    registerEval,
+    registerStateCommands,
+    registerModels,
+    registerWorker,
+    registerQueue,
+  ])
+    register(program, io);
   // every subcommand reports usage errors by throwing, so main() maps them with everything else
   const override = (command: Command) => {
     command.exitOverride();

@@ -3,6 +3,7 @@ import { resolvePaths } from "../core/paths.js";
 import { layoutText } from "../engine/choose-layout.js";
 import { resolveLayout } from "../pipeline/create-transcriber.js";
 import type { CommandContext } from "./command-context.js";
+import { queueChecks } from "./doctor-queue.js";
 import { type DoctorReport, doctorReport } from "./doctor-report.js";
 
 export interface DoctorResult extends DoctorReport {
@@ -10,12 +11,13 @@ export interface DoctorResult extends DoctorReport {
   ok: boolean;
 }
 
-/** `speechflow doctor`: ffmpeg, the engine build, models and the state database of the configured output. */
-export async function doctorCommand(ctx: CommandContext): Promise<DoctorResult> {
+/** `speechflow doctor`: ffmpeg, the engine build, models and the state database of the configured output; with `--queue`, the Redis. */
+export async function doctorCommand(ctx: CommandContext, options: { queue?: string | undefined } = {}): Promise<DoctorResult> {
   const { dbPath } = resolvePaths(ctx.config, ctx.cwd);
   const report = await doctorReport({ cwd: ctx.cwd, ffmpeg: ctx.config.ffmpeg, dbPath, env: ctx.env });
   report.checks.push(layoutCheck(ctx, report.models));
-  const essential = report.checks.filter((c) => c.name === "ffmpeg" || c.name === "whisper.cpp engine");
+  if (options.queue) report.checks.push(...(await queueChecks(options.queue)));
+  const essential = report.checks.filter((c) => c.name === "ffmpeg" || c.name === "whisper.cpp engine" || c.name === "queue");
   return { ...report, ok: essential.every((c) => c.ok) };
 }
 

@@ -200,6 +200,21 @@ export const configSchema = z
     remoteConcurrency: z.number().int().min(1).max(64).default(4).describe("Remote requests in flight at once"),
     remoteTimeoutSeconds: z.number().min(1).max(3600).default(120).describe("Seconds to wait for one remote transcription"),
     remoteMaxUploadMiB: z.number().min(0).max(2048).default(0).describe("Largest upload the remote API takes, in MiB; 0 = the preset's (25)"),
+    queue: z
+      .string()
+      .refine((v) => v === "" || /^rediss?:\/\/\S*$/i.test(v), "expected a redis:// or rediss:// URL")
+      .default("")
+      .describe("Scale out: send chunks to `speechflow worker` processes through BullMQ on this Redis (redis://host:6379/0); empty = transcribe here"),
+    blob: z
+      .string()
+      .refine((v) => v === "" || /^(file|s3):\/\/\S+$/i.test(v), "expected a file:// or s3:// URL")
+      .default("")
+      .describe("With queue: where chunk audio waits for the workers, a folder they all see (file:///mnt/shared/sf) or s3://bucket/prefix"),
+    metrics: z
+      .string()
+      .refine((v) => v === "" || /^(\S+:)?\d{1,5}$/.test(v), "expected PORT or HOST:PORT")
+      .default("")
+      .describe("With queue: serve Prometheus metrics on this PORT (or HOST:PORT) at /metrics while the run lasts; empty = off"),
     ffmpeg: z.string().default("").describe("Path to ffmpeg; empty = $PATH, then the ffmpeg-static package"),
     db: z.string().default("").describe("State database path; empty = <output>/.speechflow/state.sqlite"),
     reporter: z

@@ -14,6 +14,8 @@ export interface FaultPlan {
   writeError?: { code: string; after: number };
   /** chunk commits fail as "database or disk is full" after this many */
   dbFullAfter?: number;
+  /** a queue worker takes the first chunk whose label contains this and never finishes it (a worker to kill mid-chunk) */
+  holdMark?: string;
 }
 
 export function parseFaultPlan(env: NodeJS.ProcessEnv): FaultPlan {
@@ -24,6 +26,7 @@ export function parseFaultPlan(env: NodeJS.ProcessEnv): FaultPlan {
   if (env.SPEECHFLOW_FAULT_ONCE_FILE) plan.onceFile = env.SPEECHFLOW_FAULT_ONCE_FILE;
   if (env.SPEECHFLOW_FAULT_ABORT_MARK) plan.abortMark = env.SPEECHFLOW_FAULT_ABORT_MARK;
   if (env.SPEECHFLOW_FAULT_WRITE_ERROR) plan.writeError = { code: env.SPEECHFLOW_FAULT_WRITE_ERROR, after: num("SPEECHFLOW_FAULT_WRITE_AFTER") ?? 0 };
+  if (env.SPEECHFLOW_FAULT_HOLD_MARK) plan.holdMark = env.SPEECHFLOW_FAULT_HOLD_MARK;
   const dbFullAfter = num("SPEECHFLOW_FAULT_DB_FULL_AFTER");
   if (dbFullAfter !== undefined) plan.dbFullAfter = dbFullAfter;
   return plan;

@@ -8,6 +8,11 @@ export interface ChunkJob {
   params: DecodingParams;
   /** the end of the previous window's text, for backends that condition on it (see `chainsWindows`) */
   previousText?: string;
+  /**
+   * Stable id of this chunk's work: the same file content, chunk and settings always give the same
+   * id, so a backend that keeps work outside the process (a queue) finds it again after a crash.
+   */
+  id?: string;
 }
 
 /** What an engine gives back for a chunk: segments in chunk time, and who did it. */
@@ -65,7 +70,7 @@ export interface TranscriberCapabilities {
 /**
  * The seam between the pipeline and wherever chunks are transcribed: local worker processes today,
  * a queue of remote workers or an HTTP transcription API tomorrow. The pipeline only calls these
- * four methods and never learns where a chunk ran.
+ * methods and never learns where a chunk ran.
  */
 export interface ChunkTranscriber {
   readonly capabilities: TranscriberCapabilities;
@@ -79,4 +84,9 @@ export interface ChunkTranscriber {
   close(): Promise<void>;
   /** what the run used of paid or shared resources (remote requests); empty for local engines */
   usage(): EngineUsage;
+  /**
+   * Called once the chunk's result is committed to the state database: a backend that holds work
+   * outside the process (queue jobs, blobs) may let go of it now, never earlier.
+   */
+  committed?(job: ChunkJob): Promise<void>;
 }

@@ -3,13 +3,13 @@ import { type ErrorCode, SpeechflowError } from "./speechflow-error.js";
 /**
  * Where a failure stops, decided in one place:
  * - `run`: nothing more can be done or saved in this run (the model does not load, the state
- *   database is unusable or refuses writes): the run stops and exits 1.
+ *   database is unusable or refuses writes, the --queue Redis is unusable): the run stops and exits 1.
  * - `file`: this input failed; the run goes on with the others.
  * - `interrupted`: Ctrl-C/SIGTERM; the input is left pending for the next run.
  */
 export type FailureScope = "run" | "file" | "interrupted";
 
-const RUN_FATAL: ReadonlySet<ErrorCode> = new Set(["MODEL_INVALID", "STATE_DB_INVALID", "STATE_DB_WRITE_FAILED"]);
+const RUN_FATAL: ReadonlySet<ErrorCode> = new Set(["MODEL_INVALID", "STATE_DB_INVALID", "STATE_DB_WRITE_FAILED", "QUEUE_UNAVAILABLE"]);
 
 /** failures that come from the file's bytes: trying the same bytes again cannot help */
 const PERMANENT: ReadonlySet<ErrorCode> = new Set(["MEDIA_UNREADABLE", "MEDIA_EMPTY", "MEDIA_NO_AUDIO"]);

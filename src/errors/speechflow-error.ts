@@ -47,6 +47,8 @@ export type ErrorCode =
   | "BLOB_NOT_FOUND"
   /** the blob store refused or could not be reached (credentials, missing bucket, outage) */
   | "BLOB_STORE_FAILED"
+  /** the Redis queue (--queue) cannot be reached or is unusable (version, eviction policy) */
+  | "QUEUE_UNAVAILABLE"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

@@ -7,8 +7,13 @@ import type { ChunkTranscriber } from "../engine/chunk-transcriber.js";
 import { parseDevices } from "../engine/devices.js";
 import { FallbackTranscriber } from "../engine/fallback-transcriber.js";
 import { LocalWorkerTranscriber } from "../engine/local-worker-transcriber.js";
+import { SpeechflowError } from "../errors/speechflow-error.js";
+import type { ResolvedModel } from "../models/resolve-model.js";
+import { engineBuildClass } from "../queue/queue-registry.js";
+import { QueueTranscriber } from "../queue/queue-transcriber.js";
 import { resolveRemoteSettings } from "../remote/remote-settings.js";
 import { RemoteTranscriber } from "../remote/remote-transcriber.js";
+import { decodingSettings } from "./settings-fingerprint.js";
 
 type EngineContext = Pick<RunContext, "config" | "emit" | "env" | "seams">;
 
@@ -43,15 +48,29 @@ function remoteEngine(ffmpegPath: string, ctx: EngineContext): ChunkTranscriber 
   return new RemoteTranscriber({ settings, ffmpegPath, emit: ctx.emit, attempts: ctx.config.maxAttempts, retryBaseDelayMs: ctx.seams?.retryBaseDelayMs });
 }
 
+/** --queue: chunks go to `speechflow worker` processes through Redis; this process keeps everything else. */
+function queueEngine(model: ResolvedModel, ctx: EngineContext): ChunkTranscriber {
+  const { config } = ctx;
+  if (config.engine === "remote" || config.remoteFallback)
+    throw new SpeechflowError("USAGE", "--queue cannot be combined with --engine remote or --remote-fallback");
+  if (!config.blob) throw new SpeechflowError("USAGE", "--queue needs --blob: a folder or bucket the workers can read chunk audio from");
+  return new QueueTranscriber({
+    ...{ queueUrl: config.queue, blobUrl: config.blob, model: { name: model.name, identity: model.identity }, buildClass: engineBuildClass() },
+    ...{ params: decodingSettings(config), emit: ctx.emit, metrics: config.metrics },
+  });
+}
+
 /**
  * Picks the ChunkTranscriber for a run from its settings: local whisper.cpp workers (default), a
- * remote OpenAI-compatible API (--engine remote), or local with the remote API as fallback
- * (--remote-fallback). Nothing is uploaded unless one of the last two is asked for.
+ * remote OpenAI-compatible API (--engine remote), local with the remote API as fallback
+ * (--remote-fallback), or workers on a Redis queue (--queue). Nothing is uploaded unless one of
+ * the last three is asked for.
  */
-export function createTranscriber(engine: { modelPath: string; ffmpegPath: string }, ctx: EngineContext): ChunkTranscriber {
+export function createTranscriber(engine: { model: ResolvedModel; ffmpegPath: string }, ctx: EngineContext): ChunkTranscriber {
   const { config } = ctx;
+  if (config.queue) return queueEngine(engine.model, ctx);
   if (config.engine === "remote") return remoteEngine(engine.ffmpegPath, ctx);
-  const local = localEngine(engine.modelPath, ctx);
+  const local = localEngine(engine.model.path, ctx);
   if (!config.remoteFallback) return local;
   return new FallbackTranscriber(local, remoteEngine(engine.ffmpegPath, ctx), {
     maxAttempts: config.maxAttempts,

@@ -5,6 +5,7 @@ import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import type { RunPaths } from "../core/paths.js";
 import type { Diarization } from "../diarization/diarize-file.js";
+import type { ChunkJob, ChunkTranscriber } from "../engine/chunk-transcriber.js";
 import type { DecodingParams } from "../engine/worker-protocol.js";
 import { chunkFailureAction, failureScope, fileReadError } from "../errors/failure-class.js";
 import { SpeechflowError, toSpeechflowError } from "../errors/speechflow-error.js";
@@ -12,6 +13,7 @@ import { downloadUrl } from "../inputs/download-url.js";
 import type { MediaInput } from "../inputs/scan-inputs.js";
 import { type DecodeResult, decodePcm, SAMPLE_RATE, truncationMessage } from "../media/ffmpeg-gateway.js";
 import { formatClock as clock } from "../outputs/format-time.js";
+import { chunkJobId } from "../queue/queue-names.js";
 import type { DoneChunk } from "../store/chunk-table.js";
 import type { StateStore } from "../store/state-store.js";
 import type { TrackedFile } from "../store/tracked-file.js";
@@ -223,10 +225,14 @@ export class FileJob {
       if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
       try {
         const engine = await this.deps.engine.get();
-        const job = { label: `${file.path}#${chunk.index}`, pcm: chunk.pcm, params: this.deps.params, ...(previousText ? { previousText } : {}) };
+        const job = {
+          ...{ label: `${file.path}#${chunk.index}`, pcm: chunk.pcm, params: this.deps.params },
+          ...{ id: chunkJobId(file.contentHash, chunk.index, this.deps.fingerprint), ...(previousText ? { previousText } : {}) },
+        };
         const result = await engine.transcribe(job, signal);
         store.chunks.commit(key, result.segments, result.elapsedMs, { backend: result.backend, remote: result.remote });
         emit({ type: "chunk-done", file: file.path, index: chunk.index, audioMs: key.audioMs, elapsedMs: result.elapsedMs });
+        await this.release(engine, job);
         return { ok: true, text: textOf(result.segments) };
       } catch (raw) {
         if (signal.aborted) return { ok: false, interrupted: true, message: "interrupted" };
@@ -237,6 +243,15 @@ export class FileJob {
         if (next === "give-up") return { ok: false, interrupted: false, message: chunkFailureMessage(chunk, attempts, error.message) };
         emit({ type: "chunk-retry", file: file.path, index: chunk.index, attempt: attempts + 1, message: error.message });
       }
+    }
+  }
+
+  /** After the commit: the engine may drop what it kept for the chunk (queue job, blob); failing to is only a warning. */
+  private async release(engine: ChunkTranscriber, job: ChunkJob): Promise<void> {
+    try {
+      await engine.committed?.(job);
+    } catch (raw) {
+      this.deps.emit({ type: "warning", message: `could not release the engine's copy of ${job.label}: ${toSpeechflowError(raw).message}` });
     }
   }
 

@@ -59,7 +59,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
         });
   const scan =
     request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
-  const transcriber = createTranscriber({ modelPath: model.path, ffmpegPath: ffmpeg.path }, ctx);
+  const transcriber = createTranscriber({ model, ffmpegPath: ffmpeg.path }, ctx);
   const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint);
   const resources = openRunResources(paths, ctx, model.name);
   try {

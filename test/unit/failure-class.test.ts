@@ -9,6 +9,7 @@ describe("failure classification (one place)", () => {
     expect(failureScope(err("MODEL_INVALID"))).toBe("run");
     expect(failureScope(err("STATE_DB_INVALID"))).toBe("run");
     expect(failureScope(err("STATE_DB_WRITE_FAILED"))).toBe("run");
+    expect(failureScope(err("QUEUE_UNAVAILABLE"))).toBe("run");
     expect(failureScope(err("MEDIA_UNREADABLE"))).toBe("file");
     expect(failureScope(err("OUTPUT_WRITE_FAILED"))).toBe("file");
     expect(failureScope(err("CHUNK_FAILED"))).toBe("file");

@@ -18,6 +18,7 @@ const LAYERS = [
   "chunking",
   "engine",
   "remote",
+  "queue",
   "models",
   "store",
   "outputs",
