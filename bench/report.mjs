@@ -17,8 +17,6 @@ const r = JSON.parse(readFileSync(file, "utf8"));
 const s = (ms) => (ms / 1000).toFixed(2);
 /** @param {number} b */
 const mb = (b) => (b / 1e6).toFixed(0);
-/** @param {number | undefined} x */
-const pct = (x) => (x === undefined ? "" : `${(x * 100).toFixed(1)}%`);
 
 const CORPUS_TITLES = {
   meetings: "Meetings: pauses under a room's noise floor",

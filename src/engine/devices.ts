@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 
 /**
