@@ -35,7 +35,7 @@ import { closeSync, openSync, renameSync, writeSync } from "node:fs";
  * <|t+0.02|>, a pair masks timestamps -> next word; timestamps increase; <|30.00|> -> EOT.
  * <|startoftranscript|> -> <|en|>, so language detection says English. The words are pseudo-words
  * (testTokenText) that suppress_non_speech_tokens and suppress_blank leave alone.
- * The chain needs one embedding dimension per distinct token (85): nState >= 128.
+ * The chain needs one embedding dimension per distinct token: nState >= 85 (MICRO_DECODING_MODEL: 128).
  */
 export interface TestModelSpec {
   /** width of encoder and decoder (tiny: 384) */
