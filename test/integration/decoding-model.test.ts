@@ -31,7 +31,13 @@ beforeAll(async () => {
   chunks.silence = window(() => 0);
   // loud white-ish noise, deterministic
   chunks.noise = window((i) => ((Math.sin(i * 12.9898) * 43758.5453) % 1) * 0.5);
-  engine = new LocalWorkerTranscriber({ modelPath: MODEL, device: "cpu", workers: 1, jobsPerWorker: 1, threads: 1, emit: () => {}, env: process.env });
+  engine = new LocalWorkerTranscriber({
+    modelPath: MODEL,
+    device: "cpu",
+    layout: { workers: 1, jobsPerWorker: 1, threads: 1, reason: "test" },
+    emit: () => {},
+    env: process.env,
+  });
   await engine.start();
 });
 
