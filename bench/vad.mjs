@@ -173,12 +173,13 @@ function dense() {
 
 function fill(/** @type {string} */ vad, /** @type {Float32Array} */ pcm) {
   const { spans } = runVad(vad, pcm);
-  const seconds = spans.map((s) => s.reduce((n, x) => n + x.end - x.start, 0) / SR);
+  const seconds = spans.map((/** @type {{start: number, end: number}[]} */ s) => s.reduce((n, x) => n + x.end - x.start, 0) / SR);
   return { chunks: spans.length, averageFill: Math.round((seconds.reduce((a, b) => a + b, 0) / spans.length / 30) * 1000) / 1000 };
 }
 
 const { pcm, speech } = meeting();
 const speechSeconds = speech.reduce((n, v) => n + v, 0) / SR;
+/** @type {{ noise: string, snr: number | null, scores: Record<string, unknown> }[]} */
 const conditions = [{ noise: "none", snr: null, scores: {} }];
 for (const kind of NOISES) for (const snr of SNRS) conditions.push({ noise: kind, snr, scores: {} });
 const noises = Object.fromEntries(NOISES.map((k) => [k, noise(k, pcm.length / SR + 1)]));

@@ -43,9 +43,9 @@ async function configFor(io: CliIo, configPath: string | undefined, flags: Confi
   return (await loadConfig({ cwd: io.cwd, configPath, flags, env: io.env })).config;
 }
 
-/** status, clean, doctor: only where the state is (output, db) and ffmpeg matter; other settings are not checked. */
+/** status, clean, doctor: only where the state is (output, db), ffmpeg and the VAD matter; other settings are not checked. */
 async function commandContext(io: CliIo, options: StateFlags): Promise<CommandContext> {
-  const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only: ["output", "db", "ffmpeg"] });
+  const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only: ["output", "db", "ffmpeg", "vad"] });
   return { config, cwd: io.cwd, env: io.env };
 }
 
@@ -133,8 +133,9 @@ function registerStateCommands(program: Command, io: CliIo): void {
       const result = cleanCommand({ outputs: options.outputs === true, dryRun: options.dryRun === true }, await commandContext(io, options));
       process.stdout.write(options.json ? json(result) : cleanText(result));
     });
-  addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, models and the state database"), "database to check")
+  addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, the VAD, models and the state database"), "database to check")
     .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
+    .option("--vad <mode>", "VAD setting to check: auto, silero or energy (default: from the config file, else auto)")
     .action(async (options: StateFlags) => {
       const report = await doctorCommand(await commandContext(io, options));
       const { ok: _verdict, ...shown } = report;

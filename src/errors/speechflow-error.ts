@@ -45,6 +45,8 @@ export type ErrorCode =
   | "DIARIZATION_FAILED"
   /** a chunk's audio is missing from the blob store (deleted, or another store than the coordinator's) */
   | "BLOB_NOT_FOUND"
+  /** --vad silero, and Silero's model or sherpa-onnx's addon does not load */
+  | "VAD_UNAVAILABLE"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {
