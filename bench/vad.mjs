@@ -18,11 +18,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { ChunkPlanner } = await import(pathToFileURL(join(root, "dist/chunking/chunk-planner.js")).href);
-const { SileroClassifier, sileroModelPath, SILERO_DEFAULTS } = await import(pathToFileURL(join(root, "dist/chunking/silero-vad.js")).href);
+const { SileroClassifier, sileroModelPath } = await import(pathToFileURL(join(root, "dist/chunking/silero-vad.js")).href);
 const baselineAt = process.argv.indexOf("--baseline-planner");
 const sileroAt = process.argv.indexOf("--silero");
 /** `--silero '{"threshold":0.3}'`: try other Silero settings (tuning) */
-const sileroSettings = sileroAt > 0 ? { ...SILERO_DEFAULTS, ...JSON.parse(process.argv[sileroAt + 1] ?? "{}") } : SILERO_DEFAULTS;
+const sileroSettings = sileroAt > 0 ? JSON.parse(process.argv[sileroAt + 1] ?? "{}") : {};
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? "") : "";
 const Baseline = baselineAt > 0 ? (await import(pathToFileURL(process.argv[baselineAt + 1] ?? "").href)).ChunkPlanner : undefined;
@@ -88,7 +88,7 @@ function noise(kind, seconds) {
       ? // a chord that changes every 2 s with a slow tremolo: sustained harmonic sound, as music is
         ["synth", String(seconds), "sine", "220-330", "sine", "277-415", "sine", "330-494", "tremolo", "3", "40"]
       : ["synth", String(seconds), `${kind}noise`];
-  execFileSync("sox", ["-n", "-r", String(SR), "-c", "1", "-t", "f32", file, ...synth]);
+  execFileSync("sox", ["-R", "-n", "-r", String(SR), "-c", "1", "-t", "f32", file, ...synth]);
   return readF32(file, ["-t", "f32", "-r", String(SR), "-c", "1"]);
 }
 
@@ -124,7 +124,9 @@ function plan(planner, pcm) {
 function runVad(vad, pcm) {
   const started = performance.now();
   const planner =
-    vad === "silero" ? new ChunkPlanner({ ...PLAN, classifier: new SileroClassifier(sileroModelPath(), sileroSettings) }) : new (vad === "baseline" ? Baseline : ChunkPlanner)(PLAN);
+    vad === "silero"
+      ? new ChunkPlanner({ ...PLAN, classifier: new SileroClassifier(sileroModelPath(), sileroSettings) })
+      : new (vad === "baseline" ? Baseline : ChunkPlanner)(PLAN);
   const spans = plan(planner, pcm);
   return { spans, ms: performance.now() - started };
 }
@@ -151,7 +153,13 @@ function score(/** @type {{start: number, end: number}[][]} */ chunks, /** @type
   const recall = tp / Math.max(1, tp + fn);
   const sentSeconds = sent.reduce((n, v) => n + v, 0) / SR;
   const round = (/** @type {number} */ x) => Math.round(x * 1000) / 1000;
-  return { precision: round(precision), recall: round(recall), f1: round((2 * precision * recall) / Math.max(1e-9, precision + recall)), sentSeconds: round(sentSeconds), chunks: chunks.length };
+  return {
+    precision: round(precision),
+    recall: round(recall),
+    f1: round((2 * precision * recall) / Math.max(1e-9, precision + recall)),
+    sentSeconds: round(sentSeconds),
+    chunks: chunks.length,
+  };
 }
 
 function dense() {
@@ -196,7 +204,12 @@ for (const c of conditions) {
   process.stderr.write(`bench:vad ${c.noise} ${c.snr ?? ""}: ${JSON.stringify(c.scores)}\n`);
 }
 const densePcm = dense();
-const denseFill = { seconds: Math.round(densePcm.length / SR), energy: fill("energy", densePcm), silero: fill("silero", densePcm), baseline: Baseline ? fill("baseline", densePcm) : undefined };
+const denseFill = {
+  seconds: Math.round(densePcm.length / SR),
+  energy: fill("energy", densePcm),
+  silero: fill("silero", densePcm),
+  baseline: Baseline ? fill("baseline", densePcm) : undefined,
+};
 process.stderr.write(`bench:vad dense: ${JSON.stringify(denseFill)}\n`);
 rmSync(work, { recursive: true, force: true });
 
@@ -210,11 +223,13 @@ const result = {
     pauses: PAUSES,
   },
   settings: { ...PLAN, frameMs: 10 },
-  processingMsPerAudioMinute: Object.fromEntries(vads.map((v) => [v, Math.round((timing[/** @type {"energy" | "silero"} */ (v)] / ((conditions.length * pcm.length) / SR)) * 60)])),
+  processingMsPerAudioMinute: Object.fromEntries(
+    vads.map((v) => [v, Math.round((timing[/** @type {"energy" | "silero"} */ (v)] / ((conditions.length * pcm.length) / SR)) * 60)]),
+  ),
   conditions,
   dense: denseFill,
 };
 writeFileSync(join(root, "bench", "results", `vad-${date}.json`), `${JSON.stringify(result, null, 2)}\n`);
 process.stderr.write(`bench:vad: wrote bench/results/vad-${date}.json\n`);
-if (readdirSync(join(root, "bench", "results")).some((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f))) execFileSync(process.execPath, [join(root, "bench", "report.mjs")], { stdio: "inherit" });
-
+if (readdirSync(join(root, "bench", "results")).some((f) => /^\d{4}-\d\d-\d\d\.json$/.test(f)))
+  execFileSync(process.execPath, [join(root, "bench", "report.mjs")], { stdio: "inherit" });

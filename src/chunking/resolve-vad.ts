@@ -37,7 +37,11 @@ export function resolveVad(mode: VadMode, probe: () => Probe = probeSilero): Vad
   if (mode === "energy") return { kind: "energy", why: "vad set to energy" };
   const silero = probe();
   if ("model" in silero) return { kind: "silero", model: silero.model, why: mode === "auto" ? "vad auto, and Silero's model loads" : "vad set to silero" };
-  if (mode === "silero") throw new SpeechflowError("VAD_UNAVAILABLE", `vad set to silero, but ${silero.problem}; use --vad energy, or reinstall speechflow with its optional dependencies`);
+  if (mode === "silero")
+    throw new SpeechflowError(
+      "VAD_UNAVAILABLE",
+      `vad set to silero, but ${silero.problem}; use --vad energy, or reinstall speechflow with its optional dependencies`,
+    );
   return { kind: "energy", why: `${silero.problem}: using the energy VAD (--vad auto)` };
 }
 

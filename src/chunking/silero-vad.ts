@@ -27,7 +27,7 @@ export interface SileroSettings {
 }
 
 /** tuned on npm run bench:vad: the lowest recall over every noise and SNR there is 1.0 (docs/BENCHMARKS.md) */
-export const SILERO_DEFAULTS: SileroSettings = { threshold: 0.2, minSilenceSeconds: 0.1, minSpeechSeconds: 0.05, padSeconds: 0.4 };
+const SILERO_DEFAULTS: SileroSettings = { threshold: 0.2, minSilenceSeconds: 0.1, minSpeechSeconds: 0.05, padSeconds: 0.4 };
 
 const SAMPLE_RATE = 16_000;
 /** Silero's window at 16 kHz */
@@ -85,7 +85,9 @@ export class SileroClassifier implements SpeechClassifier {
   /** spans reported and not yet behind the decided frames */
   private spans: { start: number; end: number }[] = [];
 
-  constructor(model: string, settings: SileroSettings = SILERO_DEFAULTS) {
+  /** `tuning`: other settings than the defaults (bench:vad --silero) */
+  constructor(model: string, tuning: Partial<SileroSettings> = {}) {
+    const settings = { ...SILERO_DEFAULTS, ...tuning };
     this.vad = loadSileroVad(model, settings);
     this.padSeconds = settings.padSeconds;
     this.lookback = Math.round((LOOKBACK_SECONDS + settings.minSpeechSeconds) * SAMPLE_RATE);

@@ -45,7 +45,13 @@ async function configFor(io: CliIo, configPath: string | undefined, flags: Confi
 
 /** status, clean, doctor: only where the state is (output, db), ffmpeg and the VAD matter; other settings are not checked. */
 async function commandContext(io: CliIo, options: StateFlags): Promise<CommandContext> {
-  const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only: ["output", "db", "ffmpeg", "vad"] });
+  const { config } = await loadConfig({
+    cwd: io.cwd,
+    configPath: options.config,
+    flags: stateFlags(options),
+    env: io.env,
+    only: ["output", "db", "ffmpeg", "vad"],
+  });
   return { config, cwd: io.cwd, env: io.env };
 }
 

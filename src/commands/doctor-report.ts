@@ -55,13 +55,7 @@ function vadCheck(mode: VadMode): DoctorCheck {
   }
 }
 
-export async function doctorReport(options: {
-  cwd: string;
-  ffmpeg: string;
-  dbPath: string;
-  vad?: VadMode;
-  env?: NodeJS.ProcessEnv;
-}): Promise<DoctorReport> {
+export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPath: string; vad?: VadMode; env?: NodeJS.ProcessEnv }): Promise<DoctorReport> {
   const env = options.env ?? process.env;
   const checks: DoctorCheck[] = [];
   try {

@@ -37,7 +37,9 @@ function meetingUnderNoise(floorDb: number): { samples: Float32Array; speech: Ui
     pauses.push({ start: at, end: at + gap });
     at += gap;
   });
-  const raw = execFileSync("sox", ["-R", "-n", "-r", String(SR), "-c", "1", "-t", "f32", "-", "synth", String(total / SR + 1), "brownnoise"], { maxBuffer: 1 << 28 });
+  const raw = execFileSync("sox", ["-R", "-n", "-r", String(SR), "-c", "1", "-t", "f32", "-", "synth", String(total / SR + 1), "brownnoise"], {
+    maxBuffer: 1 << 28,
+  });
   const noise = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
   let power = 0;
   for (let i = 0; i < total; i++) power += noise[i]! ** 2;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { chooseCut } from "../../src/chunking/choose-cut.js";
 
-/** Frames from a picture: "s" speech at -20 dB, "." a pause at -60 dB, "q" quieter speech at -40 dB. */
+/** Frames from a picture: "s" speech at -20 dB, "." a pause at -60 dB, "," a pause with some sound at -45 dB, "q" quieter speech at -40 dB. */
 function frames(picture: string): { db: number[]; pause: boolean[] } {
   const chars = [...picture];
-  return { db: chars.map((c) => (c === "." ? -60 : c === "q" ? -40 : -20)), pause: chars.map((c) => c === ".") };
+  const level: Record<string, number> = { ".": -60, ",": -45, q: -40, s: -20 };
+  return { db: chars.map((c) => level[c]!), pause: chars.map((c) => c === "." || c === ",") };
 }
 const window = { from: 0, limit: 0, quietFrom: 0, minPauseFrames: 3, pauseOnly: false };
 
@@ -21,8 +22,13 @@ describe("chooseCut", () => {
     expect(pause[chooseCut(db, pause, { ...window, limit: 12 })! - 1]).toBe(true);
   });
 
-  it("ignores pauses shorter than the minimum (a consonant's closure is not a pause)", () => {
-    const { db, pause } = frames("sss.....sssssss.ssss.sss");
+  it("cuts at a later pause even when an earlier one is quieter", () => {
+    const { db, pause } = frames("sss.....sssss,,,,ssssss");
+    expect(chooseCut(db, pause, { ...window, limit: 22 })).toBe(15);
+  });
+
+  it("ignores short pauses that are not the quietest (a consonant's closure is not a pause)", () => {
+    const { db, pause } = frames("sss.....sssssss,ssss,sss");
     expect(chooseCut(db, pause, { ...window, limit: 23 })).toBe(6);
   });
 
