@@ -27,7 +27,7 @@ export interface SileroSettings {
 }
 
 /** tuned on npm run bench:vad: the lowest recall over every noise and SNR there is 1.0 (docs/BENCHMARKS.md) */
-const SILERO_DEFAULTS: SileroSettings = { threshold: 0.2, minSilenceSeconds: 0.1, minSpeechSeconds: 0.05, padSeconds: 0.4 };
+const SILERO_DEFAULTS: SileroSettings = { threshold: 0.2, minSilenceSeconds: 0.1, minSpeechSeconds: 0.05, padSeconds: 0.25 };
 
 const SAMPLE_RATE = 16_000;
 /** Silero's window at 16 kHz */
