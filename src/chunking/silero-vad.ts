@@ -67,6 +67,19 @@ export function loadSileroVad(model: string, settings: SileroSettings = SILERO_D
 }
 
 /**
+ * Detectors of finished files, by model: loading one takes 50-200 ms of the main thread, which a
+ * batch of short files would pay per file; a reset one behaves as a new one.
+ */
+const idle = new Map<string, SherpaVad[]>();
+
+function takeVad(model: string): SherpaVad {
+  const vad = idle.get(model)?.pop();
+  if (!vad) return loadSileroVad(model);
+  vad.reset();
+  return vad;
+}
+
+/**
  * Silero VAD (through sherpa-onnx) as the planner's classifier. sherpa reports a span of speech
  * once the pause after it is heard; until then the frames since the last decided one wait. The
  * audio is fed one 512-sample window at a time so that when frames are decided does not depend
@@ -76,6 +89,9 @@ export function loadSileroVad(model: string, settings: SileroSettings = SILERO_D
 export class SileroClassifier implements SpeechClassifier {
   readonly padSeconds: number;
   private readonly vad: SherpaVad;
+  private readonly model: string;
+  /** tuned detectors are not shared */
+  private readonly shared: boolean;
   private readonly frame = Math.round(SAMPLE_RATE * FRAME_SECONDS);
   private readonly lookback: number;
   private carry = new Float32Array(WINDOW);
@@ -96,7 +112,9 @@ export class SileroClassifier implements SpeechClassifier {
   /** `tuning`: other settings than the defaults (bench:vad --silero) */
   constructor(model: string, tuning: Partial<SileroSettings> = {}) {
     const settings = { ...SILERO_DEFAULTS, ...tuning };
-    this.vad = loadSileroVad(model, settings);
+    this.model = model;
+    this.shared = Object.keys(tuning).length === 0;
+    this.vad = this.shared ? takeVad(model) : loadSileroVad(model, settings);
     this.padSeconds = settings.padSeconds;
     this.lookback = Math.round((LOOKBACK_SECONDS + settings.minSpeechSeconds) * SAMPLE_RATE);
   }
@@ -124,7 +142,10 @@ export class SileroClassifier implements SpeechClassifier {
     if (this.carryLen > 0) this.vad.acceptWaveform(this.carry.slice(0, this.carryLen));
     this.vad.flush();
     this.collect();
-    return this.decideUntil(Infinity);
+    const decisions = this.decideUntil(Infinity);
+    // a file that fails before its end leaves its detector to the garbage collector
+    if (this.shared) idle.set(this.model, [...(idle.get(this.model) ?? []), this.vad]);
+    return decisions;
   }
 
   /** How far the frames can be decided after one more window. */
