@@ -50,4 +50,14 @@ describe("--vad", () => {
     expect(silero.sentMs).toBeLessThan(energy.sentMs - 15000);
     expect(silero.events.some((e) => e.type === "warning")).toBe(false);
   });
+
+  it("doctor says which VAD runs and why", async () => {
+    const check = async (extra: string[]) => {
+      const result = await runCli(["doctor", "--json", ...extra], { cwd: work, env: minimalEnv(work) });
+      const report = JSON.parse(result.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
+      return report.checks.find((c) => c.name === "VAD");
+    };
+    expect(await check([])).toMatchObject({ ok: true, detail: expect.stringMatching(/^Silero \(.*silero_vad\.onnx\): vad auto, and Silero's model loads$/) });
+    expect(await check(["--vad", "energy"])).toMatchObject({ ok: true, detail: "energy: vad set to energy" });
+  });
 });
