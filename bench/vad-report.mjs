@@ -35,9 +35,10 @@ export function vadSection(v) {
     `Window fill on dense reading (${v.dense.seconds} s of LibriVox recordings from pocketsphinx-testdata back to back; fill = audio seconds per chunk / 30):`,
     `energy VAD ${v.dense.energy.averageFill} (${v.dense.energy.chunks} chunks), Silero ${v.dense.silero.averageFill} (${v.dense.silero.chunks} chunks)` +
       (v.dense.baseline ? `; before the latest-pause cut (planner 3, energy VAD): ${v.dense.baseline.averageFill} (${v.dense.baseline.chunks} chunks).` : "."),
-    `Fixed 30 s windows (whisper.cpp's CLI) would need ${Math.ceil(v.dense.seconds / 30)}, cutting inside words. The reader's pauses between sentences`,
-    "are the only cuts no-one hears; the gaps between words (30-60 ms, 20-25 dB under the speech) are not taken, as a stop consonant's",
-    "closure looks the same. The new rule cuts later than before in some windows, but not by a whole window on this corpus.",
+    `Fixed 30 s windows (whisper.cpp's CLI) would need ${Math.ceil(v.dense.seconds / 30)}, cutting inside words. Cuts go at the reader's pauses (here mostly`,
+    "where one recording ends and the next begins); a gap between words (30-60 ms, 20-25 dB under the speech, as a stop consonant's closure)",
+    "is taken only when it is within 3 dB of the quietest frame of the last 8 s. The new rule cuts later than before in some windows, but",
+    "not by a whole window on this corpus.",
     "",
   );
   return lines;
