@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { SpeechflowError } from "../errors/speechflow-error.js";
-import { loadSileroVad, SileroClassifier, sileroModelPath } from "./silero-vad.js";
+import { SileroClassifier, sileroModelPath, warmSilero } from "./silero-vad.js";
 import { EnergyClassifier, type SpeechClassifier } from "./speech-classifier.js";
 
 export type VadMode = "auto" | "silero" | "energy";
@@ -21,7 +21,7 @@ export function probeSilero(locate: () => string = sileroModelPath): Probe {
   // sherpa-onnx only logs a missing model file and hands back a detector that crashes when used
   if (!existsSync(model)) return { problem: `Silero's model ${model} is missing` };
   try {
-    loadSileroVad(model).acceptWaveform(new Float32Array(512));
+    warmSilero(model);
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
     return { problem: `sherpa-onnx cannot load Silero's model (${reason})` };

@@ -48,7 +48,7 @@ export function sileroModelPath(): string {
 }
 
 /** Loads sherpa-onnx's VAD with Silero; throws (with sherpa's reason) when the addon or the model does not load. */
-export function loadSileroVad(model: string, settings: SileroSettings = SILERO_DEFAULTS): SherpaVad {
+function loadSileroVad(model: string, settings: SileroSettings = SILERO_DEFAULTS): SherpaVad {
   const sherpa = require("sherpa-onnx-node") as SherpaVadModule;
   const config = {
     sileroVad: {
@@ -71,6 +71,13 @@ export function loadSileroVad(model: string, settings: SileroSettings = SILERO_D
  * batch of short files would pay per file; a reset one behaves as a new one.
  */
 const idle = new Map<string, SherpaVad[]>();
+
+/** Loads a detector, runs it once and keeps it for the first file; throws when it does not load. */
+export function warmSilero(model: string): void {
+  const vad = takeVad(model);
+  vad.acceptWaveform(new Float32Array(WINDOW));
+  idle.set(model, [...(idle.get(model) ?? []), vad]);
+}
 
 function takeVad(model: string): SherpaVad {
   const vad = idle.get(model)?.pop();
