@@ -1,10 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { meeting } from "../helpers/corpus.js";
-import { compose, ffmpegPcmWav, pcm16k } from "../helpers/media.js";
+import { compose, ffmpegPcmWav, noiseFloor, pcm16k } from "../helpers/media.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { minimalEnv, parseEvents, runCli } from "../helpers/run-cli.js";
 
@@ -14,18 +13,12 @@ let work: string;
 let recording: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "sf-vad-"));
-  // a meeting (sentences, pauses of 0.4-3 s, a 15 s silence between two parts) under a brown-noise
-  // floor at -30 dBFS, as a noisy room has
+  // a meeting (sentences, pauses of 0.4-3 s, a 15 s silence between two parts) under a hiss at
+  // -30 dBFS, as a noisy room has
   const parts = [meeting(join(work, "part1.wav"), 1, 3), 15, meeting(join(work, "part2.wav"), 1, 5)];
   const clean = pcm16k(compose(parts, join(work, "clean.wav")));
-  const raw = execFileSync("sox", ["-R", "-n", "-r", "16000", "-c", "1", "-t", "f32", "-", "synth", String(clean.length / 16000 + 1), "brownnoise"], {
-    maxBuffer: 1 << 28,
-  });
-  const noise = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-  let power = 0;
-  for (let i = 0; i < clean.length; i++) power += noise[i]! ** 2;
-  const gain = 10 ** (-30 / 20) / Math.sqrt(power / clean.length);
-  const mixed = clean.map((x, i) => x + noise[i]! * gain);
+  const noise = noiseFloor(clean.length / 16000 + 1, -30, "white");
+  const mixed = clean.map((x, i) => x + noise[i]!);
   recording = ffmpegPcmWav(join(work, "rec", "meeting.wav"), mixed);
 });
 
