@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { vadSection } from "./vad-report.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = join(root, "bench", "results");
@@ -155,6 +156,8 @@ const newest = (prefix) => {
     .pop();
   return f ? JSON.parse(readFileSync(join(resultsDir, f), "utf8")) : undefined;
 };
+const vad = newest("vad-");
+if (vad) lines.push(...vadSection(vad));
 const incr = newest("incremental-");
 if (incr) {
   lines.push(`## Nightly re-runs (\`npm run bench:incremental\`, ${incr.date})`);

@@ -1,15 +1,19 @@
+import { chooseCut } from "./choose-cut.js";
+import { EnergyClassifier, FRAME_SECONDS, type SpeechClassifier } from "./speech-classifier.js";
+
 /**
- * Streaming energy VAD + chunk packer. Fed decoded 16 kHz PCM block by block, it emits chunks of
- * at most `maxChunkSeconds` of audio as soon as they are decided, holding only the audio of the
- * chunk being built (so a 10-hour file never sits in memory).
+ * Streaming chunk packer over a VAD (a SpeechClassifier: Silero, or the energy VAD). Fed decoded
+ * 16 kHz PCM block by block, it emits chunks of at most `maxChunkSeconds` of audio as soon as they
+ * are decided, holding only the audio of the chunk being built and of the frames the VAD has not
+ * decided yet (so a 10-hour file never sits in memory).
  *
  * A chunk is a list of spans of the file (sample offsets). Speech separated by a silence shorter
  * than `skipSilenceSeconds` stays in one span; longer silences are left out and the spans either
  * side are packed into the same chunk while they fit, because whisper encodes a full 30 s window
  * whatever the chunk's length: packing keeps the encoder busy with speech, not with silence.
- * When the next stretch of speech does not fit, it is cut at a short pause inside it so that the
- * chunk leaves full; speech with no pause at all is cut at its quietest 30 ms frame shortly before
- * the limit (see cutRegion).
+ * When the next stretch of speech does not fit, it is cut at the latest pause inside it so that
+ * the chunk leaves full; speech with no pause at all is cut at its quietest 30 ms frame shortly
+ * before the limit (see chooseCut).
  *
  * The output is a pure function of the samples, so a resumed run plans exactly the same chunks
  * and can skip the ones already committed.
@@ -33,22 +37,22 @@ export interface PlannerOptions {
   maxChunkSeconds: number;
   skipSilenceSeconds: number;
   silenceThresholdDb: number;
-  /** audio kept before the first and after the last speech frame of a span */
+  /** the VAD; default the energy VAD with silenceThresholdDb */
+  classifier?: SpeechClassifier;
+  /** audio kept before the first and after the last speech frame of a span; default the classifier's */
   padSeconds?: number;
   /** speech shorter than this (clicks, pops) is not transcribed */
   minSpeechSeconds?: number;
   cutSearchSeconds?: number;
 }
 
-export const PLANNER_VERSION = 3;
-const FRAME_SECONDS = 0.03;
-/** a frame is speech when it is this far above the recent noise floor (and above the threshold) */
-const MARGIN_DB = 10;
-/** the adaptive threshold never rises above this, so loud continuous speech stays speech */
-const THRESHOLD_CAP_DB = -35;
-const NOISE_WINDOW_SECONDS = 5;
-const CUT_SLACK_DB = 3;
+/** 4: Silero VAD, cuts at the latest pause (issue 11) */
+export const PLANNER_VERSION = 4;
 const MIN_PIECE_SECONDS = 3;
+/** a chunk of its own is cut at a pause no earlier than this before the limit (else at the quietest point) */
+const PAUSE_SEARCH_SECONDS = 12;
+/** pauses shorter than this are not cut at */
+const MIN_PAUSE_SECONDS = 0.09;
 
 export class ChunkPlanner {
   readonly sampleRate: number;
@@ -58,7 +62,11 @@ export class ChunkPlanner {
   private readonly padFrames: number;
   private readonly minSpeechFrames: number;
   private readonly cutSearchFrames: number;
-  private readonly thresholdDb: number;
+  private readonly pauseSearchFrames: number;
+  private readonly minPauseFrames: number;
+  private readonly classifier: SpeechClassifier;
+  /** energies of the frames the classifier has not decided yet, oldest first */
+  private undecided: number[] = [];
   /** a chunk is not filled with a piece of speech shorter than this */
   private readonly minPieceSamples: number;
 
@@ -70,8 +78,6 @@ export class ChunkPlanner {
   private pending: number[] = [];
   private frameIndex = 0;
   private totalSamples = 0;
-
-  private noiseRing: number[] = [];
 
   private inRegion = false;
   private regionStart = 0;
@@ -95,10 +101,12 @@ export class ChunkPlanner {
     this.frame = Math.round(this.sampleRate * FRAME_SECONDS);
     this.maxSamples = Math.floor(options.maxChunkSeconds * this.sampleRate);
     this.gapFrames = Math.max(1, Math.round(options.skipSilenceSeconds / FRAME_SECONDS));
-    this.padFrames = Math.round((options.padSeconds ?? 0.2) / FRAME_SECONDS);
+    this.classifier = options.classifier ?? new EnergyClassifier(options.silenceThresholdDb);
+    this.padFrames = Math.round((options.padSeconds ?? this.classifier.padSeconds) / FRAME_SECONDS);
     this.minSpeechFrames = Math.max(1, Math.round((options.minSpeechSeconds ?? 0.09) / FRAME_SECONDS));
     this.cutSearchFrames = Math.max(1, Math.round((options.cutSearchSeconds ?? 8) / FRAME_SECONDS));
-    this.thresholdDb = options.silenceThresholdDb;
+    this.pauseSearchFrames = Math.round(PAUSE_SEARCH_SECONDS / FRAME_SECONDS);
+    this.minPauseFrames = Math.max(1, Math.round(MIN_PAUSE_SECONDS / FRAME_SECONDS));
     this.minPieceSamples = Math.round(MIN_PIECE_SECONDS * this.sampleRate);
     if (this.padFrames * 2 >= this.gapFrames) {
       // padding both sides of a skipped silence must not make the spans overlap
@@ -109,6 +117,7 @@ export class ChunkPlanner {
   /** Feeds samples; returns the chunks completed by them. */
   push(samples: Float32Array): PlannedChunk[] {
     this.append(samples);
+    const dbs: number[] = [];
     let offset = 0;
     if (this.pending.length > 0) {
       const need = this.frame - this.pending.length;
@@ -116,27 +125,35 @@ export class ChunkPlanner {
       for (let i = 0; i < take; i++) this.pending.push(samples[i]!);
       offset = take;
       if (this.pending.length === this.frame) {
-        this.processFrame(energyDb(Float32Array.from(this.pending), 0, this.frame));
+        dbs.push(energyDb(Float32Array.from(this.pending), 0, this.frame));
         this.pending = [];
       }
     }
     while (offset + this.frame <= samples.length) {
-      this.processFrame(energyDb(samples, offset, offset + this.frame));
+      dbs.push(energyDb(samples, offset, offset + this.frame));
       offset += this.frame;
     }
     for (let i = offset; i < samples.length; i++) this.pending.push(samples[i]!);
+    this.decide(dbs, this.classifier.push(samples, dbs));
     return this.drain();
   }
 
   /** Ends the stream; returns the last chunks. */
   finish(): PlannedChunk[] {
-    if (this.pending.length > 0) {
-      this.processFrame(energyDb(Float32Array.from(this.pending), 0, this.pending.length));
-      this.pending = [];
-    }
+    const dbs = this.pending.length > 0 ? [energyDb(Float32Array.from(this.pending), 0, this.pending.length)] : [];
+    this.pending = [];
+    this.decide(dbs, this.classifier.finish(dbs));
     if (this.inRegion) this.closeRegion(this.totalSamples);
     this.emitChunk();
     return this.drain();
+  }
+
+  /** Queues the new frames' energies and processes the frames the classifier has decided. */
+  private decide(dbs: number[], decisions: boolean[]): void {
+    for (const db of dbs) this.undecided.push(db);
+    if (decisions.length > this.undecided.length) throw new Error("speech classifier decided frames it was not given");
+    for (let i = 0; i < decisions.length; i++) this.processFrame(this.undecided[i]!, decisions[i]!);
+    this.undecided = this.undecided.slice(decisions.length);
   }
 
   get samplesSeen(): number {
@@ -176,18 +193,8 @@ export class ChunkPlanner {
     }
   }
 
-  private threshold(db: number): number {
-    this.noiseRing.push(db);
-    const windowFrames = Math.round(NOISE_WINDOW_SECONDS / FRAME_SECONDS);
-    if (this.noiseRing.length > windowFrames) this.noiseRing.shift();
-    let floor = Infinity;
-    for (const v of this.noiseRing) if (v < floor) floor = v;
-    return Math.max(this.thresholdDb, Math.min(floor + MARGIN_DB, THRESHOLD_CAP_DB));
-  }
-
-  private processFrame(db: number): void {
+  private processFrame(db: number, speech: boolean): void {
     const f = this.frameIndex++;
-    const speech = db > this.threshold(db);
     if (this.inRegion) {
       this.regionDb.push(db);
       this.regionPause.push(!speech);
@@ -237,30 +244,23 @@ export class ChunkPlanner {
   }
 
   /**
-   * Cuts the open region before sample `limit`: the quietest frame of the search window sets the
-   * bar, and the latest frame within CUT_SLACK_DB of it wins (a chunk as long as possible, cut in
-   * a pause). With `pauseOnly`, only non-speech frames qualify and no cut is made without one.
+   * Cuts the open region before sample `limit` (see chooseCut): at the latest pause, else (unless
+   * `pauseOnly`) at the quietest frame of the last stretch. Returns false when no cut was made.
    */
   private cutRegion(limit: number, pauseOnly: boolean): boolean {
-    const limitFrame = Math.floor(limit / this.frame) - 1;
-    let from = Math.max(this.regionFirstFrame + 1, limitFrame - this.cutSearchFrames);
-    if (pauseOnly) from = Math.max(from, Math.ceil((this.regionStart + this.minPieceSamples) / this.frame));
-    const at = (g: number) => g - this.regionFirstFrame;
-    const eligible = (g: number) => !pauseOnly || this.regionPause[at(g)] === true;
-    let quietest = Infinity;
-    for (let g = from; g <= limitFrame; g++) if (eligible(g)) quietest = Math.min(quietest, this.regionDb[at(g)] ?? Infinity);
-    if (pauseOnly && quietest === Infinity) return false;
-    let best = limitFrame;
-    for (let g = limitFrame; g >= from; g--) {
-      if (eligible(g) && (this.regionDb[at(g)] ?? Infinity) <= quietest + CUT_SLACK_DB) {
-        best = g;
-        break;
-      }
-    }
-    const cut = Math.min(best * this.frame, limit);
+    const first = this.regionFirstFrame;
+    const limitFrame = Math.floor(limit / this.frame) - 1 - first;
+    const minFrom = 1;
+    const from = pauseOnly
+      ? Math.max(minFrom, Math.ceil((this.regionStart + this.minPieceSamples) / this.frame) - first)
+      : Math.max(minFrom, limitFrame - this.pauseSearchFrames);
+    const window = { from, limit: limitFrame, quietFrom: Math.max(minFrom, limitFrame - this.cutSearchFrames), minPauseFrames: this.minPauseFrames, pauseOnly };
+    const best = chooseCut(this.regionDb, this.regionPause, window);
+    if (best === undefined) return false;
+    const cut = Math.min((first + best) * this.frame, limit);
     this.addSpan({ start: this.regionStart, end: cut });
     this.emitChunk();
-    const drop = Math.floor(cut / this.frame) - this.regionFirstFrame;
+    const drop = Math.floor(cut / this.frame) - first;
     this.regionDb = this.regionDb.slice(drop);
     this.regionPause = this.regionPause.slice(drop);
     this.regionFirstFrame = Math.floor(cut / this.frame);

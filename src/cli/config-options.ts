@@ -21,7 +21,7 @@ export type RunFlags = Partial<Record<ConfigKey, string | string[] | boolean>> &
 };
 
 /** Flags of the commands that only read state (status, clean, doctor): they find it the same way runs do. */
-export type StateFlags = { config?: string; output?: string; db?: string; json?: boolean; ffmpeg?: string };
+export type StateFlags = { config?: string; output?: string; db?: string; json?: boolean; ffmpeg?: string; vad?: string };
 
 export type ConfigFlags = Partial<Record<ConfigKey, unknown>>;
 
@@ -86,5 +86,5 @@ export function flagsFromOptions(options: RunFlags): ConfigFlags {
 }
 
 export function stateFlags(options: StateFlags): ConfigFlags {
-  return { output: options.output, db: options.db, ffmpeg: options.ffmpeg };
+  return { output: options.output, db: options.db, ffmpeg: options.ffmpeg, vad: options.vad };
 }

@@ -45,11 +45,11 @@ async function configFor(io: CliIo, configPath: string | undefined, flags: Confi
   return (await loadConfig({ cwd: io.cwd, configPath, flags, env: io.env })).config;
 }
 
-const STATE_KEYS: ConfigKey[] = ["output", "db", "ffmpeg"];
+const STATE_KEYS: ConfigKey[] = ["output", "db", "ffmpeg", "vad"];
 /** doctor also shows the layout a run would pick */
 const DOCTOR_KEYS: ConfigKey[] = [...STATE_KEYS, "model", "device", "workers", "jobsPerWorker", "threads"];
 
-/** status, clean, doctor: only where the state is (output, db) and ffmpeg matter; other settings are not checked. */
+/** status, clean, doctor: only where the state is (output, db), ffmpeg and the VAD matter; other settings are not checked. */
 async function commandContext(io: CliIo, options: StateFlags, only = STATE_KEYS): Promise<CommandContext> {
   const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only });
   return { config, cwd: io.cwd, env: io.env };
@@ -139,8 +139,9 @@ function registerStateCommands(program: Command, io: CliIo): void {
       const result = cleanCommand({ outputs: options.outputs === true, dryRun: options.dryRun === true }, await commandContext(io, options));
       process.stdout.write(options.json ? json(result) : cleanText(result));
     });
-  addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, models and the state database"), "database to check")
+  addStateOptions(program.command("doctor").description("Check ffmpeg, the whisper.cpp build, the VAD, models and the state database"), "database to check")
     .option("--ffmpeg <path>", "ffmpeg to check instead of the one found automatically")
+    .option("--vad <mode>", "VAD setting to check: auto, silero or energy (default: from the config file, else auto)")
     .option("--queue <url>", "also check this Redis for --queue: reachable, version >= 6.2, maxmemory-policy noeviction, AOF (warning)")
     .action(async (options: StateFlags & { queue?: string }) => {
       // an invalid layout setting must not stop the doctor: it then shows the automatic layout

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
+import { resolveVad, type VadMode } from "../chunking/resolve-vad.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
 import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
@@ -44,7 +45,17 @@ function simdFlags(): string[] {
   }
 }
 
-export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPath: string; env?: NodeJS.ProcessEnv }): Promise<DoctorReport> {
+/** Which VAD a run with these settings uses, and why. */
+function vadCheck(mode: VadMode): DoctorCheck {
+  try {
+    const choice = resolveVad(mode);
+    return { name: "VAD", ok: true, detail: `${choice.kind === "silero" ? `Silero (${choice.model})` : "energy"}: ${choice.why}` };
+  } catch (error) {
+    return { name: "VAD", ok: false, detail: toSpeechflowError(error).message };
+  }
+}
+
+export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPath: string; vad?: VadMode; env?: NodeJS.ProcessEnv }): Promise<DoctorReport> {
   const env = options.env ?? process.env;
   const checks: DoctorCheck[] = [];
   try {
@@ -66,6 +77,7 @@ export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPat
     }
   }
   checks.push({ name: "whisper.cpp engine", ok: addonOk, detail: addonDetail });
+  checks.push(vadCheck(options.vad ?? "auto"));
   const models: DoctorReport["models"] = [];
   for (const dir of modelSearchDirs(options.cwd, env)) {
     let names: string[] = [];

@@ -14,7 +14,7 @@ export interface DoctorResult extends DoctorReport {
 /** `speechflow doctor`: ffmpeg, the engine build, models and the state database of the configured output; with `--queue`, the Redis. */
 export async function doctorCommand(ctx: CommandContext, options: { queue?: string | undefined } = {}): Promise<DoctorResult> {
   const { dbPath } = resolvePaths(ctx.config, ctx.cwd);
-  const report = await doctorReport({ cwd: ctx.cwd, ffmpeg: ctx.config.ffmpeg, dbPath, env: ctx.env });
+  const report = await doctorReport({ cwd: ctx.cwd, ffmpeg: ctx.config.ffmpeg, dbPath, vad: ctx.config.vad, env: ctx.env });
   report.checks.push(layoutCheck(ctx, report.models));
   if (options.queue) report.checks.push(...(await queueChecks(options.queue)));
   const essential = report.checks.filter((c) => c.name === "ffmpeg" || c.name === "whisper.cpp engine" || c.name === "queue");

@@ -70,6 +70,12 @@ export const configSchema = z
       .max(0)
       .default(-50)
       .describe("Frames quieter than this (dBFS) always count as silence; louder ones are speech when well above the noise floor"),
+    vad: z
+      .enum(["auto", "silero", "energy"])
+      .default("auto")
+      .describe(
+        "Voice activity detection: silero = the Silero model (finds speech under a noise floor), energy = loudness; auto = Silero when it loads, else energy",
+      ),
     maxAttempts: z.number().int().min(1).max(10).default(3).describe("Attempts per chunk before it is marked failed (a worker crash costs one)"),
     include: z.array(z.string()).default([]).describe("Only take files whose path relative to the input matches one of these globs"),
     exclude: z.array(z.string()).default([]).describe("Skip files whose path relative to the input matches one of these globs"),

@@ -49,6 +49,8 @@ export type ErrorCode =
   | "BLOB_STORE_FAILED"
   /** the Redis queue (--queue) cannot be reached or is unusable (version, eviction policy) */
   | "QUEUE_UNAVAILABLE"
+  /** --vad silero, and Silero's model or sherpa-onnx's addon does not load */
+  | "VAD_UNAVAILABLE"
   | "INTERNAL";
 
 export interface SpeechflowErrorOptions {

@@ -1,6 +1,7 @@
 import { type Stats, statSync } from "node:fs";
 import { ChunkPlanner, type PlannedChunk, type Span } from "../chunking/chunk-planner.js";
 import { ShortTailMerger } from "../chunking/merge-short-tail.js";
+import { createClassifier, type VadChoice } from "../chunking/resolve-vad.js";
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { Emit } from "../core/events.js";
 import type { RunPaths } from "../core/paths.js";
@@ -37,6 +38,8 @@ export interface FileJobDeps {
   runId: number;
   fingerprint: string;
   params: DecodingParams;
+  /** the VAD that plans the chunks (resolved once per run) */
+  vad: VadChoice;
   retryFailed: boolean;
   retryBaseDelayMs: number;
   /** speaker diarization, when on: the settings' fingerprint and how to diarize a local file */
@@ -168,6 +171,7 @@ export class FileJob {
       maxChunkSeconds: config.maxChunkSeconds,
       skipSilenceSeconds: config.skipSilenceSeconds,
       silenceThresholdDb: config.silenceThresholdDb,
+      classifier: createClassifier(this.deps.vad, config.silenceThresholdDb),
     });
     const pending: Promise<ChunkOutcome>[] = [];
     let chunkCount = 0;

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import PQueue from "p-queue";
+import { resolveVad } from "../chunking/resolve-vad.js";
 import { EVENTS_SCHEMA_VERSION } from "../core/events.js";
 import { resolvePaths } from "../core/paths.js";
 import type { RunContext } from "../core/run-context.js";
@@ -60,7 +61,8 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   const scan =
     request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
   const transcriber = createTranscriber({ model, ffmpegPath: ffmpeg.path }, ctx);
-  const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint);
+  const vad = resolveVad(config.vad);
+  const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint, vad.kind);
   const resources = openRunResources(paths, ctx, model.name);
   try {
     armWriteFault(ctx.seams?.faults?.writeError);
@@ -81,6 +83,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
       db: paths.dbPath,
       output: paths.outputDir,
     });
+    if (config.vad === "auto" && vad.kind === "energy") emit({ type: "warning", message: vad.why });
     const ledger = new RunLedger();
     for (const p of scan.problems)
       emit({ type: "file-failed", ...ledger.failed(p.input, new SpeechflowError(p.code, p.message, { file: p.input }), store.files.get(p.input)) });
@@ -88,7 +91,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
     const renderer = new FileRenderer(config, store, paths.outputDir, model, { ...settings });
     const job = new FileJob({
       ...{ config, store, engine, renderer, ledger, paths, emit, signal, env, runId },
-      ...{ ffmpegPath: ffmpeg.path, fingerprint: settingsFingerprint(settings), params: decodingSettings(config) },
+      ...{ ffmpegPath: ffmpeg.path, fingerprint: settingsFingerprint(settings), params: decodingSettings(config), vad },
       ...{ retryFailed: request.retryFailed ?? false, retryBaseDelayMs: ctx.seams?.retryBaseDelayMs ?? 1000 },
       diarization: diarizationStage(ctx, ffmpeg.path),
       chainsWindows: transcriber.capabilities.chainsWindows,

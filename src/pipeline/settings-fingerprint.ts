@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { PLANNER_VERSION } from "../chunking/chunk-planner.js";
+import type { VadChoice } from "../chunking/resolve-vad.js";
 import type { SpeechflowConfig } from "../config/config-schema.js";
 import type { ResolvedModel } from "../models/resolve-model.js";
 
@@ -15,8 +16,11 @@ export function decodingSettings(config: SpeechflowConfig) {
   return { language, translate, prompt, beamSize, temperatureFallback, wordTimestamps };
 }
 
-/** `backend`: the transcriber's fingerprint when it is not the local whisper.cpp engine (absent = local, as before) */
-export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedModel, backend?: string) {
+/**
+ * `backend`: the transcriber's fingerprint when it is not the local whisper.cpp engine (absent = local, as before);
+ * `vad`: the VAD that runs (auto resolves to one of them, and each plans other chunks)
+ */
+export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedModel, backend: string | undefined, vad: VadKind) {
   return {
     model: model.identity,
     ...(backend === undefined ? {} : { backend }),
@@ -24,9 +28,12 @@ export function transcriptionSettings(config: SpeechflowConfig, model: ResolvedM
     maxChunkSeconds: config.maxChunkSeconds,
     skipSilenceSeconds: config.skipSilenceSeconds,
     silenceThresholdDb: config.silenceThresholdDb,
+    vad,
     planner: PLANNER_VERSION,
   };
 }
+
+type VadKind = VadChoice["kind"];
 
 export function settingsFingerprint(settings: ReturnType<typeof transcriptionSettings>): string {
   return createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 32);

@@ -53,3 +53,23 @@ export function ffmpegPcmWav(out: string, samples: Float32Array): string {
   });
   return out;
 }
+
+/**
+ * `seconds` of noise at 16 kHz, the same every call, scaled to an RMS level of `dbfs`: white (hiss),
+ * or brown (white noise through a leaky integrator, -6 dB per octave: a room's rumble).
+ */
+export function noiseFloor(seconds: number, dbfs: number, color: "white" | "brown"): Float32Array {
+  const noise = new Float32Array(Math.round(seconds * 16000));
+  const leak = color === "brown" ? 0.995 : 0;
+  let seed = 12345;
+  let y = 0;
+  for (let i = 0; i < noise.length; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    y = leak * y + (seed / 2 ** 31 - 0.5);
+    noise[i] = y;
+  }
+  let power = 0;
+  for (const x of noise) power += x * x;
+  const gain = 10 ** (dbfs / 20) / Math.sqrt(power / Math.max(1, noise.length));
+  return noise.map((x) => x * gain);
+}

