@@ -1,5 +1,11 @@
 /** How close to the quietest frame (dB) a later frame may be and still be taken as the cut. */
 const CUT_SLACK_DB = 3;
+/**
+ * A gap between words inside dense speech: at least GAP_FRAMES frames (120 ms, longer than a
+ * consonant's closure) at least GAP_BELOW_SPEECH_DB below the speech's median level.
+ */
+const GAP_FRAMES = 4;
+const GAP_BELOW_SPEECH_DB = 12;
 
 export interface CutWindow {
   /** first frame the cut may be at */
@@ -27,8 +33,31 @@ export interface CutWindow {
 export function chooseCut(db: readonly number[], pause: readonly boolean[], w: CutWindow): number | undefined {
   const run = latestPause(pause, w);
   const quiet = latestQuiet(db, pause, w);
-  if (run === undefined && quiet === undefined) return w.pauseOnly ? undefined : w.limit;
-  return Math.max(run ?? -1, quiet === undefined ? -1 : pause[quiet] === true ? middleOfPause(pause, quiet, w) : quiet);
+  const gap = latestGap(db, w, run);
+  if (run === undefined && quiet === undefined && gap === undefined) return w.pauseOnly ? undefined : w.limit;
+  return Math.max(run ?? -1, gap ?? -1, quiet === undefined ? -1 : pause[quiet] === true ? middleOfPause(pause, quiet, w) : quiet);
+}
+
+/**
+ * Dense speech the VAD hears as one stretch still has gaps between words: the middle of the latest
+ * run of GAP_FRAMES frames GAP_BELOW_SPEECH_DB under the median level of the speech after the
+ * latest pause (`after`), so a window of continuous reading fills up to its last word gap instead
+ * of stopping at a pause seconds before the limit.
+ */
+function latestGap(db: readonly number[], w: CutWindow, after: number | undefined): number | undefined {
+  const from = Math.max(0, w.from, w.quietFrom, after === undefined ? 0 : after + 1);
+  const levels = db.slice(from, w.limit + 1).filter(Number.isFinite);
+  if (levels.length < GAP_FRAMES * 4) return undefined;
+  const median = [...levels].sort((x, y) => x - y)[Math.floor(levels.length / 2)]!;
+  let end = w.limit;
+  for (let f = w.limit; f >= from; f--) {
+    if ((db[f] ?? Infinity) > median - GAP_BELOW_SPEECH_DB) {
+      end = f - 1;
+      continue;
+    }
+    if (end - f + 1 >= GAP_FRAMES) return Math.max(w.from, Math.min(end, Math.ceil((f + end + 1) / 2)));
+  }
+  return undefined;
 }
 
 /** The latest frame within CUT_SLACK_DB of the quietest eligible frame of [quietFrom, limit]. */

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { chooseCut } from "../../src/chunking/choose-cut.js";
 
-/** Frames from a picture: "s" speech at -20 dB, "." a pause at -60 dB, "," a pause with some sound at -45 dB, "q" quieter speech at -40 dB. */
+/**
+ * Frames from a picture: "s" speech at -20 dB, "." a pause at -60 dB, "," a pause with some sound at
+ * -45 dB, "q" quieter speech at -40 dB, "g" a gap between words the VAD hears as speech (-34 dB).
+ */
 function frames(picture: string): { db: number[]; pause: boolean[] } {
   const chars = [...picture];
-  const level: Record<string, number> = { ".": -60, ",": -45, q: -40, s: -20 };
+  const level: Record<string, number> = { ".": -60, ",": -45, q: -40, s: -20, g: -34 };
   return { db: chars.map((c) => level[c]!), pause: chars.map((c) => c === "." || c === ",") };
 }
 const window = { from: 0, limit: 0, quietFrom: 0, minPauseFrames: 3, pauseOnly: false };
@@ -43,5 +46,16 @@ describe("chooseCut", () => {
     const { db, pause } = frames("ss....ssssssssssssss");
     expect(chooseCut(db, pause, { ...window, limit: 18, pauseOnly: true, from: 8 })).toBeUndefined();
     expect(chooseCut(db, pause, { ...window, limit: 18, pauseOnly: true, from: 0 })).toBe(4);
+  });
+
+  it("in dense speech, cuts at the latest gap between words (120 ms, 12 dB under the speech) rather than an earlier pause", () => {
+    const { db, pause } = frames("ssss....ssssssssssssssggggsssssssssggggssssss");
+    // the pause at 4-7 is seconds before the limit; the word gaps at 22-25 and 35-38 are later
+    expect(chooseCut(db, pause, { ...window, limit: 44 })).toBe(37);
+  });
+
+  it("does not take a consonant's short dip (90 ms) for a gap between words", () => {
+    const { db, pause } = frames("ssss....sssssssssssssssgggsssssssss");
+    expect(chooseCut(db, pause, { ...window, limit: 34 })).toBe(6);
   });
 });
