@@ -144,7 +144,7 @@ describe("speechflow transcribe --queue with speechflow worker processes", () =>
       expect(executions(ws).length).toBe(health.doneChunks);
       const store = openBlobStore(blob, s3env());
       const left: string[] = [];
-      for await (const key of store.list("")) left.push(key);
+      for await (const key of store.list("chunks")) left.push(key);
       await store.close();
       expect(left).toEqual([]);
       const status = await runCli(["queue", "status", "--queue", redis.url, "--json"], { cwd: work, env: env() });
