@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:queue [-- --skip-engine]
+// npm run bench:queue [-- --only stand-in,jobs,engine,decode]
 //
 // What the queue backend (BullMQ on Redis, chunk audio in a blob store) costs per chunk, and how it
 // scales with workers, all on this one machine. Results: bench/results/queue-<date>.json, rendered
@@ -12,8 +12,8 @@
 //    b. throughput of 1, 2 and 4 stand-in workers (ideal: 5 chunks/s each);
 //    c. jobs/s: many tiny jobs, stand-in at 0 ms, and the Redis server's CPU seconds per job (Redis
 //       runs on one core: 1 / that = the jobs/s one Redis core sustains).
-// 2. ENGINE: the real whisper.cpp engine with a generated tiny-sized model (bench/test-model.mjs),
-//    1 and 2 single-threaded workers (--workers 1 --threads 1 --jobs-per-worker 1) against a local run
+// 2. ENGINE: the real whisper.cpp engine with a generated tiny-sized model (bench/test-model.mjs,
+//    decoding variant: ~80 tokens per 30 s window), 1 and 2 single-threaded workers (--workers 1 --threads 1 --jobs-per-worker 1) against a local run
 //    of the same files with the same layout.
 // 3. DECODE + VAD: the coordinator's own work per audio hour (ffmpeg decode to 16 kHz mono, then the
 //    chunk planner), on a one-hour 44.1 kHz stereo MP3.
@@ -25,9 +25,12 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cpuName, root } from "./many-files.mjs";
-import { loadTestModelWriter } from "./test-model.mjs";
+import { benchModels, loadTestModelWriter } from "./test-model.mjs";
 
-const SKIP_ENGINE = process.argv.includes("--skip-engine");
+const argv = process.argv.slice(2);
+/** --only stand-in,jobs,engine,decode: run those parts (the results file gets only them) */
+const ONLY = argv.includes("--only") ? new Set(String(argv[argv.indexOf("--only") + 1]).split(",")) : undefined;
+const want = (/** @type {string} */ part) => !ONLY || ONLY.has(part);
 const STAND_IN_MS = 200;
 const CLI = join(root, "bin", "speechflow.js");
 const work = join(root, "bench", "work", "queue");
@@ -40,12 +43,13 @@ const { resolveModel } = await dist("models/resolve-model.js");
 const { engineBuildClass } = await dist("queue/queue-registry.js");
 const { decodePcm } = await dist("media/ffmpeg-gateway.js");
 const { ChunkPlanner } = await dist("chunking/chunk-planner.js");
-const { writeTestModel, MICRO_MODEL, TINY_SIZED_MODEL } = await loadTestModelWriter();
+const { writeTestModel, MICRO_MODEL } = await loadTestModelWriter();
 
+// the stand-in never loads a model, but workers and coordinator match queues by the model file
 const microModel = join(work, "ggml-micro.bin");
-const tinyModel = join(work, "ggml-tiny-sized.bin");
 if (!existsSync(microModel)) writeTestModel(microModel, MICRO_MODEL);
-if (!existsSync(tinyModel)) writeTestModel(tinyModel, TINY_SIZED_MODEL);
+// tiny's dimensions, decoding ~80 tokens per 30 s window like a real model on speech
+const tinyModel = (await benchModels(join(work, "models"))).decoding.path;
 const params = { language: "en", translate: false, prompt: "", beamSize: 1, temperatureFallback: false, wordTimestamps: false };
 const round = (/** @type {number} */ n, d = 1) => +n.toFixed(d);
 
@@ -110,16 +114,19 @@ async function startWorkers(n, o) {
         }),
     ),
   );
-  return async () => {
+  const stop = async () => {
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once("exit", r), c.kill("SIGTERM"))))));
   };
+  return Object.assign(stop, { pids: children.map((c) => /** @type {number} */ (c.pid)) });
 }
 
 // ---------------------------------------------------------------- 1. stand-in
 /**
  * A coordinator (QueueTranscriber, as `transcribe --queue` uses it) sending `count` chunks, `lanes`
- * at a time, each committed (job and blob removed) as soon as its result is in.
- * @param {{ queue: string, blob: string, count: number, lanes: number, samples: number, prompt: string }} o
+ * at a time, each committed (job and blob removed) as soon as its result is in. `prompt` picks the
+ * queue: workers find a queue registered after they started only on their next discovery round (2 s),
+ * so each measured run goes to a queue its workers already serve.
+ * @param {{ queue: string, blob: string, count: number, lanes: number, samples: number, prompt: string, tag: string }} o
  */
 async function coordinate(o) {
   const model = resolveModel(microModel, process.cwd());
@@ -142,7 +149,7 @@ async function coordinate(o) {
       const i = next++;
       const pcm = base.slice();
       pcm[0] = i / o.count; // each chunk its own content, so its own blob
-      const job = { id: `bench-${o.prompt}-${i}`, label: `bench.wav#${i}`, pcm, params: decoding };
+      const job = { id: `bench-${o.tag}-${i}`, label: `bench.wav#${i}`, pcm, params: decoding };
       await t.transcribe(job);
       const r0 = performance.now();
       await t.committed(job);
@@ -165,9 +172,10 @@ const mean = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0) / Mat
 async function standIn(queue, blob) {
   const env = { SPEECHFLOW_FAULT_FIXED_COST_MS: String(STAND_IN_MS) };
   const samples = 30 * 16000;
-  // a. one chunk at a time through one stand-in worker
+  // a. one chunk at a time through one stand-in worker (a first chunk registers the queue)
   let stop = await startWorkers(1, { queue, blob, model: microModel, env });
-  const seq = await coordinate({ queue, blob, count: 30, lanes: 1, samples, prompt: "overhead" });
+  await coordinate({ queue, blob, count: 1, lanes: 1, samples, prompt: "stand-in", tag: "register" });
+  const seq = await coordinate({ queue, blob, count: 30, lanes: 1, samples, prompt: "stand-in", tag: "overhead" });
   await stop();
   const perChunk = {
     blobPutMs: round(median(seq.timings.map((x) => x.putMs))),
@@ -182,7 +190,7 @@ async function standIn(queue, blob) {
   for (const workers of [1, 2, 4]) {
     stop = await startWorkers(workers, { queue, blob, model: microModel, env });
     const count = 25 * workers;
-    const r = await coordinate({ queue, blob, count, lanes: 4 * workers, samples, prompt: `scale${workers}` });
+    const r = await coordinate({ queue, blob, count, lanes: 4 * workers, samples, prompt: "stand-in", tag: `scale${workers}` });
     await stop();
     const chunksPerSecond = count / r.seconds;
     const ideal = (workers * 1000) / STAND_IN_MS;
@@ -195,11 +203,15 @@ async function standIn(queue, blob) {
 /** @param {string} queue @param {string} blob @param {number} redisPid */
 async function jobsPerSecond(queue, blob, redisPid) {
   const stop = await startWorkers(1, { queue, blob, model: microModel, env: { SPEECHFLOW_FAULT_FIXED_COST_MS: "0" }, args: ["--concurrency", "32"] });
-  await coordinate({ queue, blob, count: 300, lanes: 64, samples: 320, prompt: "tiny-warm" });
+  await coordinate({ queue, blob, count: 300, lanes: 64, samples: 320, prompt: "tiny", tag: "tiny-warm" });
   const count = 4000;
-  const cpu0 = cpuSeconds(redisPid);
-  const r = await coordinate({ queue, blob, count, lanes: 64, samples: 320, prompt: "tiny" });
+  const workerPid = /** @type {number} */ (stop.pids[0]);
+  const [cpu0, worker0, self0] = [cpuSeconds(redisPid), cpuSeconds(workerPid), process.cpuUsage()];
+  const r = await coordinate({ queue, blob, count, lanes: 64, samples: 320, prompt: "tiny", tag: "tiny" });
   const redisCpu = cpuSeconds(redisPid) - cpu0;
+  const workerCpu = cpuSeconds(workerPid) - worker0;
+  const self = process.cpuUsage(self0);
+  const coordinatorCpu = (self.user + self.system) / 1e6;
   await stop();
   const result = {
     jobs: count,
@@ -207,6 +219,8 @@ async function jobsPerSecond(queue, blob, redisPid) {
     jobsPerSecond: round(count / r.seconds, 0),
     redisCpuMsPerJob: round((redisCpu * 1000) / count, 3),
     jobsPerRedisCoreSecond: round(count / Math.max(0.01, redisCpu), 0),
+    coordinatorCpuMsPerJob: round((coordinatorCpu * 1000) / count, 3),
+    workerCpuMsPerJob: round((workerCpu * 1000) / count, 3),
     note: "jobsPerSecond is bounded by the coordinator and worker (Node) sharing this machine's 2 cores with Redis; jobsPerRedisCoreSecond is the ceiling of one Redis core",
   };
   log(`tiny jobs: ${JSON.stringify(result)}`);
@@ -245,7 +259,8 @@ function transcribe(args, env = {}) {
 async function realEngine(queue, blob) {
   const input = join(work, "engine-input");
   mkdirSync(input, { recursive: true });
-  for (let i = 0; i < 3; i++) speechFile(join(input, `talk-${i}.mp3`), 75, i * 3);
+  // 2 files x 50 s: 4 chunks, 2 per worker with two (whisper on one thread takes seconds per chunk here)
+  for (let i = 0; i < 2; i++) speechFile(join(input, `talk-${i}.mp3`), 50, i * 3);
   const layout = ["--workers", "1", "--threads", "1", "--jobs-per-worker", "1"];
   const common = ["-m", tinyModel, "--no-temperature-fallback", "--formats", "txt"];
   const out = (/** @type {string} */ n) => {
@@ -258,7 +273,7 @@ async function realEngine(queue, blob) {
   const local = transcribe([input, "-o", localDir, ...common, ...layout]);
   runs.push({ run: "local, 1 worker x 1 chunk x 1 thread", ...local });
   log(JSON.stringify(runs.at(-1)));
-  const texts = (/** @type {string} */ dir) => [0, 1, 2].map((i) => readFileSync(join(dir, `talk-${i}.txt`), "utf8")).join("\n");
+  const texts = (/** @type {string} */ dir) => [0, 1].map((i) => readFileSync(join(dir, `talk-${i}.txt`), "utf8")).join("\n");
   const reference = texts(localDir);
   for (const workers of [1, 2]) {
     const stop = await startWorkers(workers, { queue, blob, model: tinyModel, args: layout });
@@ -269,7 +284,7 @@ async function realEngine(queue, blob) {
     runs.push({ run: `queue, ${workers} worker(s) x 1 chunk x 1 thread`, ...r, speedupVsLocal: round(local.seconds / r.seconds, 2), sameText: same });
     log(JSON.stringify(runs.at(-1)));
   }
-  return { model: "generated, tiny-sized (n_state 384, 4+4 layers; fixed decoder)", runs };
+  return { model: "generated, tiny-sized decoding variant (bench/test-model.mjs: tiny's dimensions, ~80 tokens per 30 s window)", runs };
 }
 
 // ---------------------------------------------------------------- 3. decode + VAD
@@ -278,10 +293,8 @@ async function decodeAndPlan() {
   const hour = join(work, "hour-44k-stereo.mp3");
   if (!existsSync(hour)) {
     const wav = speechFile(join(work, "minute.wav"), 60, 0);
-    // speech in one channel, quiet noise in both: a stereo 44.1 kHz 128 kb/s podcast-like MP3
-    const gen = ["-i", wav, "-f", "lavfi", "-t", "60", "-i", "anoisesrc=c=brown:a=0.003:r=44100"];
-    const mix = ["-filter_complex", "[0:a]aresample=44100[s];[s][1:a]amerge=inputs=2[a]", "-map", "[a]", "-ac", "2", "-b:a", "128k"];
-    execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-y", ...gen, ...mix, minute]);
+    // a 44.1 kHz stereo 128 kb/s MP3, as podcasts and meeting recorders write them
+    execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", wav, "-ac", "2", "-ar", "44100", "-b:a", "128k", minute]);
     writeFileSync(join(work, "hour.txt"), Array.from({ length: 60 }, () => `file '${minute}'`).join("\n"));
     execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", join(work, "hour.txt"), "-c", "copy", hour]);
   }
@@ -330,10 +343,11 @@ const blob = pathToFileURL(blobDir).href;
 /** @type {Record<string, unknown>} */
 const results = {};
 try {
-  results.standIn = { note: `fixed-cost stand-in, NOT whisper: each chunk sleeps ${STAND_IN_MS} ms on the worker`, ...(await standIn(redis.url, blob)) };
-  results.tinyJobs = await jobsPerSecond(redis.url, blob, redis.pid);
-  if (!SKIP_ENGINE) results.engine = await realEngine(redis.url, blob);
-  results.decodeVad = await decodeAndPlan();
+  if (want("stand-in"))
+    results.standIn = { note: `fixed-cost stand-in, NOT whisper: each chunk sleeps ${STAND_IN_MS} ms on the worker`, ...(await standIn(redis.url, blob)) };
+  if (want("jobs")) results.tinyJobs = await jobsPerSecond(redis.url, blob, redis.pid);
+  if (want("engine")) results.engine = await realEngine(redis.url, blob);
+  if (want("decode")) results.decodeVad = await decodeAndPlan();
 } finally {
   redis.stop();
   rmSync(blobDir, { recursive: true, force: true });
@@ -341,6 +355,6 @@ try {
 const date = new Date().toISOString().slice(0, 10);
 const redisVersion = execFileSync("redis-server", ["--version"], { encoding: "utf8" }).match(/v=(\S+)/)?.[1];
 const meta = { date, cpu: cpuName(), cores: availableParallelism(), node: process.version, redis: redisVersion, loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map((n) => round(n, 2)) };
-const file = join(root, "bench", "results", `queue-${date}.json`);
+const file = join(root, "bench", "results", ONLY ? `queue-${date}-partial.json` : `queue-${date}.json`);
 writeFileSync(file, `${JSON.stringify({ ...meta, totalSeconds: round((Date.now() - started) / 1000), ...results }, null, 2)}\n`);
 log(`wrote ${file} in ${round((Date.now() - started) / 1000)} s`);
