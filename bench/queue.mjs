@@ -115,7 +115,13 @@ async function startWorkers(n, o) {
     ),
   );
   const stop = async () => {
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : (c.once("exit", r), c.kill("SIGTERM"))))));
+    const exited = (/** @type {import("node:child_process").ChildProcess} */ c) =>
+      new Promise((r) => {
+        if (c.exitCode !== null) return r(undefined);
+        c.once("exit", r);
+        c.kill("SIGTERM");
+      });
+    await Promise.all(children.map(exited));
   };
   return Object.assign(stop, { pids: children.map((c) => /** @type {number} */ (c.pid)) });
 }
@@ -166,7 +172,6 @@ const median = (/** @type {number[]} */ xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? /** @type {number} */ (s[Math.floor(s.length / 2)]) : 0;
 };
-const mean = (/** @type {number[]} */ xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** @param {string} queue @param {string} blob */
 async function standIn(queue, blob) {
@@ -194,7 +199,14 @@ async function standIn(queue, blob) {
     await stop();
     const chunksPerSecond = count / r.seconds;
     const ideal = (workers * 1000) / STAND_IN_MS;
-    scaling.push({ workers, chunks: count, seconds: round(r.seconds, 2), chunksPerSecond: round(chunksPerSecond, 2), ideal, efficiency: round(chunksPerSecond / ideal, 3) });
+    scaling.push({
+      workers,
+      chunks: count,
+      seconds: round(r.seconds, 2),
+      chunksPerSecond: round(chunksPerSecond, 2),
+      ideal,
+      efficiency: round(chunksPerSecond / ideal, 3),
+    });
     log(`stand-in ${workers} worker(s): ${JSON.stringify(scaling.at(-1))}`);
   }
   return { overhead, scaling };
@@ -231,7 +243,9 @@ async function jobsPerSecond(queue, blob, redisPid) {
 /** espeak-ng speech of fixtures/sentences.txt, looped to `seconds`, with 1 s pauses @param {string} path @param {number} seconds @param {number} offset */
 function speechFile(path, seconds, offset) {
   if (existsSync(path)) return path;
-  const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8").trim().split("\n");
+  const sentences = readFileSync(join(root, "fixtures", "sentences.txt"), "utf8")
+    .trim()
+    .split("\n");
   const text = [...sentences.slice(offset), ...sentences.slice(0, offset)].join(" ... ");
   const raw = join(work, `raw-${offset}.wav`);
   execFileSync("espeak-ng", ["-w", raw, text]);
@@ -354,7 +368,15 @@ try {
 }
 const date = new Date().toISOString().slice(0, 10);
 const redisVersion = execFileSync("redis-server", ["--version"], { encoding: "utf8" }).match(/v=(\S+)/)?.[1];
-const meta = { date, cpu: cpuName(), cores: availableParallelism(), node: process.version, redis: redisVersion, loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map((n) => round(n, 2)) };
+const meta = {
+  date,
+  cpu: cpuName(),
+  cores: availableParallelism(),
+  node: process.version,
+  redis: redisVersion,
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadavg().map((n) => round(n, 2)),
+};
 const file = join(root, "bench", "results", ONLY ? `queue-${date}-partial.json` : `queue-${date}.json`);
 writeFileSync(file, `${JSON.stringify({ ...meta, totalSeconds: round((Date.now() - started) / 1000), ...results }, null, 2)}\n`);
 log(`wrote ${file} in ${round((Date.now() - started) / 1000)} s`);
