@@ -1,5 +1,6 @@
 import type { Emit } from "../core/events.js";
 import type { TestSeams } from "../core/run-context.js";
+import { FixedCostTranscriber } from "../engine/fixed-cost-transcriber.js";
 import { LocalWorkerTranscriber } from "../engine/local-worker-transcriber.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { resolveModel } from "../models/resolve-model.js";
@@ -33,10 +34,14 @@ export async function startWorkerCommand(options: WorkerCommandOptions, ctx: Com
   if (!(options.lockSeconds >= 1)) throw new SpeechflowError("USAGE", "--lock-seconds takes a number of seconds, at least 1");
   const model = resolveModel(config.model, ctx.cwd, ctx.env);
   const faults = options.seams?.faults;
-  const engine = new LocalWorkerTranscriber({
-    ...{ modelPath: model.path, device: config.device, layout: resolveLayout(config, model.path) },
-    ...{ emit: options.emit, env: ctx.env, ...(faults ? { faults } : {}) },
-  });
+  // the benchmarks' fixed-cost stand-in (SPEECHFLOW_FAULT_FIXED_COST_MS only); otherwise whisper.cpp
+  const engine =
+    faults?.fixedCostMs !== undefined
+      ? new FixedCostTranscriber(faults.fixedCostMs)
+      : new LocalWorkerTranscriber({
+          ...{ modelPath: model.path, device: config.device, layout: resolveLayout(config, model.path) },
+          ...{ emit: options.emit, env: ctx.env, ...(faults ? { faults } : {}) },
+        });
   const worker = new QueueWorker({
     ...{ queueUrl: config.queue, blobUrl: config.blob, model: { name: model.name, identity: model.identity }, buildClass: engineBuildClass(), engine },
     ...{ concurrency: options.concurrency, lockMs: Math.round(options.lockSeconds * 1000), metrics: config.metrics, note: options.note },

@@ -28,7 +28,10 @@ export const eventSchema = z.discriminatedUnion("type", [
       workers: z.number().int(),
       slots: z.number().int().describe("chunks transcribed at the same time over all workers"),
       threads: z.number().int().describe("threads per chunk"),
-      layout: z.string().optional().describe("how the local engine's layout was chosen (auto: cores, memory, model size)"),
+      layout: z
+        .string()
+        .optional()
+        .describe("how the local engine's layout was chosen (auto: cores, memory, model size), or the queue its remote workers serve"),
       db: z.string(),
       output: z.string(),
     })

@@ -16,6 +16,11 @@ export interface FaultPlan {
   dbFullAfter?: number;
   /** a queue worker takes the first chunk whose label contains this and never finishes it (a worker to kill mid-chunk) */
   holdMark?: string;
+  /**
+   * Benchmarks and queue-scale tests only: a queue worker "transcribes" each chunk by waiting this
+   * many milliseconds (a fixed-cost stand-in for whisper.cpp) and returns a placeholder segment
+   */
+  fixedCostMs?: number;
 }
 
 export function parseFaultPlan(env: NodeJS.ProcessEnv): FaultPlan {
@@ -27,6 +32,8 @@ export function parseFaultPlan(env: NodeJS.ProcessEnv): FaultPlan {
   if (env.SPEECHFLOW_FAULT_ABORT_MARK) plan.abortMark = env.SPEECHFLOW_FAULT_ABORT_MARK;
   if (env.SPEECHFLOW_FAULT_WRITE_ERROR) plan.writeError = { code: env.SPEECHFLOW_FAULT_WRITE_ERROR, after: num("SPEECHFLOW_FAULT_WRITE_AFTER") ?? 0 };
   if (env.SPEECHFLOW_FAULT_HOLD_MARK) plan.holdMark = env.SPEECHFLOW_FAULT_HOLD_MARK;
+  const fixedCostMs = num("SPEECHFLOW_FAULT_FIXED_COST_MS");
+  if (fixedCostMs !== undefined && Number.isFinite(fixedCostMs) && fixedCostMs >= 0) plan.fixedCostMs = fixedCostMs;
   const dbFullAfter = num("SPEECHFLOW_FAULT_DB_FULL_AFTER");
   if (dbFullAfter !== undefined) plan.dbFullAfter = dbFullAfter;
   return plan;

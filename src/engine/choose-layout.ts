@@ -90,8 +90,12 @@ export function chooseLayout(input: LayoutInput): Layout {
   };
 }
 
-/** "1 worker(s) x 2 chunk(s) x 1 thread(s) (auto: 2 cores, ...)": the run-start line and doctor */
+/**
+ * "1 worker(s) x 2 chunk(s) x 1 thread(s) (auto: 2 cores, ...)": the run-start line and doctor. A
+ * backend whose chunks run elsewhere (threads 0: a queue's remote workers) is named by its layout alone.
+ */
 export function layoutText(layout: { workers: number; slots: number; threads: number; layout?: string | undefined }): string {
+  if (layout.threads === 0 && layout.layout) return layout.layout;
   const perWorker = Math.max(1, Math.round(layout.slots / Math.max(1, layout.workers)));
   const text = `${layout.workers} worker(s) x ${perWorker} chunk(s) x ${layout.threads} thread(s)`;
   return layout.layout ? `${text} (${layout.layout})` : text;

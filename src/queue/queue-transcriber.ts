@@ -87,7 +87,9 @@ export class QueueTranscriber implements ChunkTranscriber {
     this.queueName = queueNameFor({ modelIdentity: options.model.identity, buildClass: options.buildClass, params: options.params });
     this.blobs = openBlobStore(options.blobUrl);
     const slots = options.slots ?? DEFAULT_SLOTS;
-    this.capabilities = { backend: "queue", devices: `queue ${this.queueName} at ${redactRedisUrl(options.queueUrl)}`, workers: 1, slots, threads: 0 };
+    const where = `queue ${this.queueName} at ${redactRedisUrl(options.queueUrl)}`;
+    // threads 0: the chunks run on remote workers, whatever their layout (the run-start line says so)
+    this.capabilities = { backend: "queue", devices: where, workers: 1, slots, threads: 0, layout: `${where}: remote workers` };
     this.metrics = new CoordinatorMetrics(async () => (this.queue ? ((await this.queue.getJobCounts()) as Record<string, number>) : {}));
   }
 

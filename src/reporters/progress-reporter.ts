@@ -6,7 +6,7 @@ import type { Reporter } from "./reporter.js";
 import { formatDuration, RunStats } from "./run-stats.js";
 import { noticeLine, summaryLines } from "./summary-lines.js";
 
-/** Progress bar on a TTY: files, audio minutes done, x-realtime, ETA; failures printed above it. */
+/** Progress bar on a TTY: files, audio minutes done, chunks/s and x-realtime (local or a queue's remote workers), ETA; failures printed above it. */
 export class ProgressReporter implements Reporter {
   private stats = new RunStats();
   private multibar: cliProgress.MultiBar;
@@ -22,7 +22,7 @@ export class ProgressReporter implements Reporter {
     this.multibar = new cliProgress.MultiBar(
       {
         stream: out,
-        format: "{bar} {files} files | {audio} min audio | {speed}x | ETA {etaText}",
+        format: "{bar} {files} files | {audio} min audio | {chunkRate} chunks/s | {speed}x | ETA {etaText}",
         hideCursor: true,
         clearOnComplete: true,
         barsize: 24,
@@ -38,6 +38,7 @@ export class ProgressReporter implements Reporter {
     return {
       files: `${s.finishedFiles}/${s.totalFiles}`,
       audio: (s.audioDoneMs / 60000).toFixed(1),
+      chunkRate: s.chunkRate.toFixed(1),
       speed: s.speed.toFixed(1),
       etaText: eta === undefined ? "--" : formatDuration(eta),
     };
@@ -68,7 +69,7 @@ export class ProgressReporter implements Reporter {
           bar = this.multibar.create(
             event.totalBytes ? mib(event.totalBytes) : 1,
             0,
-            { files: "", audio: "", speed: "", etaText: "" },
+            { files: "", audio: "", chunkRate: "", speed: "", etaText: "" },
             {
               format: `{bar} ↓ {value}/{total} MiB ${event.file.length > 60 ? "…" + event.file.slice(-59) : event.file}`,
             },

@@ -9,6 +9,8 @@ export class RunStats {
   skippedFiles = 0;
   /** audio transcribed by the engine in this run */
   audioDoneMs = 0;
+  /** chunks transcribed in this run (by local or remote workers) */
+  chunksDone = 0;
   /** known durations of files not finished yet, minus their audio already done */
   private remaining = new Map<string, { total: number; done: number }>();
 
@@ -23,6 +25,7 @@ export class RunStats {
         break;
       case "chunk-done": {
         this.audioDoneMs += event.audioMs;
+        this.chunksDone++;
         const r = this.remaining.get(event.file) ?? { total: 0, done: 0 };
         r.done += event.audioMs;
         this.remaining.set(event.file, r);
@@ -53,6 +56,11 @@ export class RunStats {
   /** audio seconds per wall second */
   get speed(): number {
     return this.elapsedMs > 0 ? this.audioDoneMs / this.elapsedMs : 0;
+  }
+
+  /** chunks per wall second: a queue's remote workers' throughput as the coordinator sees it */
+  get chunkRate(): number {
+    return this.elapsedMs > 0 ? (this.chunksDone * 1000) / this.elapsedMs : 0;
   }
 
   /** ETA in ms over the audio whose length is known so far; undefined until there is a rate */

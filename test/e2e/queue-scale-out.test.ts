@@ -3,12 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openBlobStore } from "../../src/blob/open-blob-store.js";
 import { meeting } from "../helpers/corpus.js";
 import { dbHealth, tree } from "../helpers/fault-tools.js";
 import { MICRO_MODEL_PATH } from "../helpers/paths.js";
 import { type SpawnedWorker, startWorker, stopWorker } from "../helpers/queue-workers.js";
 import { freePort, TestRedis } from "../helpers/redis-server.js";
 import { minimalEnv, parseEvents, runCli, startCli, waitForEvents } from "../helpers/run-cli.js";
+import { startS3Server } from "../helpers/s3-server.js";
 import { writeTestModel } from "../support/write-test-model.js";
 
 /**
@@ -101,6 +103,57 @@ describe("speechflow transcribe --queue with speechflow worker processes", () =>
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(parsePrometheus(text).get("speechflow_worker_chunks_total")).toBe(a.done().length);
     expect(parsePrometheus(text).get("speechflow_worker_busy_seconds_total")).toBeGreaterThan(0);
+  });
+
+  it("three workers: outputs byte-identical to a local run, every chunk committed once", async () => {
+    const t = await setup("three-workers");
+    const ws = [t.worker(), t.worker(), t.worker()];
+    await Promise.all(ws.map((w) => w.waitFor(/ready on/)));
+    const run = await runCli(t.transcribe(), { cwd: work, env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(tree(t.out)).toEqual(reference);
+    const health = dbHealth(join(t.out, ".speechflow", "state.sqlite"));
+    expect(health).toMatchObject({ integrity: "ok", maxCommits: 1 });
+    const done = executions(ws);
+    expect(done.length).toBe(health.doneChunks);
+    expect(new Set(done).size).toBe(done.length);
+    // the run-start line names the queue, not a local layout
+    const start = parseEvents(run.stdout).find((e) => e.type === "run-start");
+    expect(start?.layout).toMatch(/^queue sf-\w+ at redis:\/\/127\.0\.0\.1:\d+\/0: remote workers$/);
+    expect(blobsIn(t.blobDir)).toEqual([]);
+  });
+
+  it("s3:// blob store: outputs byte-identical to a local run, no blob and no job left behind", async () => {
+    const s3 = await startS3Server("sf-queue-e2e");
+    try {
+      redis = await TestRedis.start();
+      const blob = "s3://sf-queue-e2e/run";
+      const s3env = () => ({ ...env(), ...s3.env });
+      const ws = [0, 1].map(() => {
+        const w = startWorker({ queue: redis!.url, blob, model: MICRO_MODEL_PATH, cwd: work, env: s3env(), args: ["--lock-seconds", "2"] });
+        workers.push(w);
+        return w;
+      });
+      await Promise.all(ws.map((w) => w.waitFor(/ready on/)));
+      const out = join(work, "s3-blobs");
+      const run = await runCli(["transcribe", rec, "-o", out, ...settings, "--queue", redis.url, "--blob", blob, "--json"], { cwd: work, env: s3env() });
+      expect(run.code, run.stderr).toBe(0);
+      expect(tree(out)).toEqual(reference);
+      const health = dbHealth(join(out, ".speechflow", "state.sqlite"));
+      expect(health).toMatchObject({ integrity: "ok", maxCommits: 1 });
+      expect(executions(ws).length).toBe(health.doneChunks);
+      const store = openBlobStore(blob, s3env());
+      const left: string[] = [];
+      for await (const key of store.list("chunks")) left.push(key);
+      await store.close();
+      expect(left).toEqual([]);
+      const status = await runCli(["queue", "status", "--queue", redis.url, "--json"], { cwd: work, env: env() });
+      const queues = (JSON.parse(status.stdout) as { queues: { counts: Record<string, number> }[] }).queues;
+      expect(queues).toHaveLength(1);
+      expect(Object.values(queues[0]!.counts).every((n) => n === 0)).toBe(true);
+    } finally {
+      await s3.stop();
+    }
   });
 
   it("a worker with another model gets nothing and queue status says why; a matching worker then finishes the run", async () => {

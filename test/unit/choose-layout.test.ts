@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseLayout, type LayoutInput, stateBytes } from "../../src/engine/choose-layout.js";
+import { chooseLayout, type LayoutInput, layoutText, stateBytes } from "../../src/engine/choose-layout.js";
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -55,5 +55,16 @@ describe("chooseLayout (the default worker x chunk x thread layout)", () => {
 
   it("estimates a state from the model size (whisper.cpp prints ~220 MB for tiny)", () => {
     expect(Math.round(stateBytes(tiny) / MB)).toBe(219);
+  });
+});
+
+describe("layoutText (the run-start line)", () => {
+  it("a local engine: workers x chunks x threads and why", () => {
+    expect(layoutText({ workers: 1, slots: 2, threads: 1, layout: "auto: 2 cores" })).toBe("1 worker(s) x 2 chunk(s) x 1 thread(s) (auto: 2 cores)");
+  });
+
+  it("a queue: its name and Redis, since the chunks run on remote workers", () => {
+    const queue = { workers: 1, slots: 16, threads: 0, layout: "queue sf-abc at redis://queue-host:6379/0: remote workers" };
+    expect(layoutText(queue)).toBe("queue sf-abc at redis://queue-host:6379/0: remote workers");
   });
 });
