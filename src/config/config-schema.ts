@@ -60,7 +60,7 @@ export const configSchema = z
       .describe("Threads per chunk; auto (or 0) = 1 on up to 4 cores, 2 beyond (parallel chunks beat threads), or the cores shared per GPU"),
     jobsPerWorker: layoutSetting(1, 64)
       .default("auto")
-      .describe("Chunks one worker transcribes at once, each on its own reused whisper state; auto = cores / threads, as free memory allows"),
+      .describe("Chunks one worker transcribes at once, each on its own reused whisper state; auto = cores / threads as free memory allows (GPUs: 4)"),
     device: deviceSpec.default("cpu").describe("Where workers run: cpu, or cuda:0,cuda:1 for one worker per GPU (needs a CUDA engine build)"),
     maxChunkSeconds: z.number().min(5).max(30).default(30).describe("Longest chunk of audio handed to whisper (whisper's window is 30 s)"),
     skipSilenceSeconds: z.number().min(0.3).max(60).default(1.5).describe("Silences at least this long are not transcribed (no hallucinated text for them)"),

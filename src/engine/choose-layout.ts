@@ -42,6 +42,9 @@ export function stateBytes(modelBytes: number): number {
   return 200 * MB + Math.round(0.25 * modelBytes);
 }
 
+/** chunks in flight per GPU by default */
+const GPU_CHUNKS = 4;
+
 const isAuto = (s: LayoutSetting) => s === "auto" || s === 0;
 
 /**
@@ -52,16 +55,17 @@ const isAuto = (s: LayoutSetting) => s === "auto" || s === 0;
  *   check), each chunk on its own reused whisper_state. A crashed worker costs only its chunks:
  *   they are retried on a fresh one.
  * - fewer chunks when their states would not fit in free memory.
- * - GPU: one worker per GPU, one chunk at a time, the cores shared among them.
+ * - GPU: one worker per GPU with 4 chunks at a time (one chunk at a time left an H200 mostly idle;
+ *   8 ran 20 files in 2.5 s, docs/BENCHMARKS.md), the cores shared among them.
  * Anything set explicitly is kept; only "auto" settings are filled in.
  */
 export function chooseLayout(input: LayoutInput): Layout {
   const gpus = input.devices.filter((d) => d.kind === "cuda").length;
   const cores = Math.max(1, input.cores);
   if (gpus > 0) {
-    const jobsPerWorker = isAuto(input.jobsPerWorker) ? 1 : (input.jobsPerWorker as number);
+    const jobsPerWorker = isAuto(input.jobsPerWorker) ? GPU_CHUNKS : (input.jobsPerWorker as number);
     const threads = isAuto(input.threads) ? Math.max(1, Math.floor(cores / (gpus * jobsPerWorker))) : (input.threads as number);
-    return { workers: gpus, jobsPerWorker, threads, reason: `one worker per GPU (${gpus}), ${cores} cores shared` };
+    return { workers: gpus, jobsPerWorker, threads, reason: `auto: one worker per GPU (${gpus}), ${jobsPerWorker} chunks each, ${cores} cores shared` };
   }
   if (!isAuto(input.workers) && !isAuto(input.jobsPerWorker)) {
     const slots = (input.workers as number) * (input.jobsPerWorker as number);

@@ -43,13 +43,13 @@ describe("chooseLayout (the default worker x chunk x thread layout)", () => {
     expect(pick(chooseLayout({ ...auto, threads: 2, devices: cpu, cores: 2, availableBytes: 20 * GB, modelBytes: tiny }))).toEqual([1, 1, 2]);
   });
 
-  it("GPUs: one worker per device, one chunk each, the cores shared", () => {
+  it("GPUs: one worker per device, 4 chunks each (one at a time leaves a GPU idle), the cores shared", () => {
     const gpus = [
       { kind: "cuda" as const, index: 0 },
       { kind: "cuda" as const, index: 1 },
     ];
     const layout = chooseLayout({ ...auto, devices: gpus, cores: 16, availableBytes: 64 * GB, modelBytes: largeV3 });
-    expect(pick(layout)).toEqual([2, 1, 8]);
+    expect(pick(layout)).toEqual([2, 4, 2]);
     expect(layout.reason).toMatch(/one worker per GPU/);
   });
 
