@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick] [-- --runs N] [-- --only meetings,dense,short,engine,memory]
+// npm run bench [-- --quick] [-- --runs N] [-- --only meetings,dense,short,engine,memory] [-- --short N] [-- --long-hours H] [-- --no-hour-tiny]
 //
 // speechflow AT ITS DEFAULTS (no layout flags) against whisper.cpp's own command-line program, side
 // by side in one run, on the same machine, files, model and cores. Results: bench/results/<date>.json
@@ -378,7 +378,7 @@ if (want("engine")) {
     const sfPerWindow = [];
     /** @type {ReturnType<typeof cliTimings> | undefined} */
     let timings;
-    for (let run = 0; run < Math.max(2, RUNS); run++) {
+    for (let run = 0; run < RUNS; run++) {
       const r = await measured(wcpp, ["-m", m.path, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-f", tenWindows]);
       timings = cliTimings(r.stderr);
       cliPerWindow.push((timings.totalMs - timings.loadMs) / timings.windows);
@@ -403,12 +403,14 @@ if (want("engine")) {
 
 // ---------------------------------------------------------------- memory at the defaults
 if (want("memory")) {
+  const LONG_HOURS = Number(argv[argv.indexOf("--long-hours") + 1] || 0) || 10;
   const hour = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 600 : 3600, 99);
   const tiny = variants["encoder-only"].path;
-  results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
+  // --no-hour-tiny: skip the slowest part (the tiny-sized model on the whole hour)
+  if (!argv.includes("--no-hour-tiny")) results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
   // the 10-hour file with the micro model (the engine is fast there, so the pipeline's own memory shows)
-  const tenHours = join(work, "corpus", "long", "ten-hours.wav");
-  if (!existsSync(tenHours)) ff(["-stream_loop", "9", "-i", hour, "-c", "copy", tenHours]);
+  const tenHours = join(work, "corpus", "long", `hours-${LONG_HOURS}.wav`);
+  if (!existsSync(tenHours)) ff(["-stream_loop", String(LONG_HOURS - 1), "-i", hour, "-c", "copy", tenHours]);
   results.memory.hourMicro = { audioSeconds: seconds([hour]), modelBytes: readFileSync(microModel).length, ...(await speechflow([hour], microModel)) };
   results.memory.tenHoursMicro = {
     audioSeconds: seconds([hour]) * 10,
