@@ -8,7 +8,7 @@
 // 1. STAND-IN: `speechflow worker` processes whose engine is a FIXED-COST STAND-IN, not whisper.cpp
 //    (SPEECHFLOW_FAULT_FIXED_COST_MS: each chunk "transcribes" by sleeping 200 ms). It isolates the
 //    queue path: blob put, job add, take, blob get, result back, job + blob removal.
-//    a. overhead: one chunk at a time, 30 s chunks (0.96 MB blobs) -> the path's own milliseconds;
+//    a. overhead: one chunk at a time, 30 s chunks (1.92 MB float32 blobs) -> the path's own milliseconds;
 //    b. throughput of 1, 2 and 4 stand-in workers (ideal: 5 chunks/s each);
 //    c. jobs/s: many tiny jobs, stand-in at 0 ms, and the Redis server's CPU seconds per job (Redis
 //       runs on one core: 1 / that = the jobs/s one Redis core sustains).

@@ -178,12 +178,16 @@ function short(out, seed) {
   return writeWav(out, withNoiseFloor(join16(parts).subarray(0, Math.round(seconds * 16000)), seed));
 }
 
+// sizes: a full run takes about 25 minutes on 2 cores; --short N and --long-hours H change the largest parts
+const SHORT_FILES = Number(argv[argv.indexOf("--short") + 1] || 0) || (QUICK ? 10 : 40);
 const corpus = {
-  meetings: Array.from({ length: QUICK ? 2 : 8 }, (_, i) =>
+  // 70-130 s each, lengths spread so that silence can only save whole windows
+  meetings: Array.from({ length: QUICK ? 2 : 4 }, (_, i) =>
     meeting(join(work, "corpus", "meetings", `meeting-${i}.wav`), QUICK ? 40 : 70 + ((i * 29) % 61), i + 1),
   ),
-  dense: Array.from({ length: QUICK ? 2 : 5 }, (_, i) => dense(join(work, "corpus", "dense", `librivox-${i}.wav`), QUICK ? 30 : 60, i)),
-  short: Array.from({ length: QUICK ? 10 : 100 }, (_, i) => short(join(work, "corpus", "short", `voicemail-${String(i).padStart(3, "0")}.wav`), 500 + i)),
+  // audiobook-like lengths that are not multiples of 30 s: 95, 185 and 275 s
+  dense: Array.from({ length: QUICK ? 2 : 3 }, (_, i) => dense(join(work, "corpus", "dense", `librivox-${i}.wav`), QUICK ? 30 : 95 + 90 * i, i)),
+  short: Array.from({ length: SHORT_FILES }, (_, i) => short(join(work, "corpus", "short", `voicemail-${String(i).padStart(3, "0")}.wav`), 500 + i)),
 };
 /** @param {string[]} files */
 const seconds = (files) => files.reduce((n, f) => n + readWav(f).length / 16000, 0);
@@ -407,7 +411,8 @@ if (want("memory")) {
   const hour = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 600 : 3600, 99);
   const tiny = variants["encoder-only"].path;
   // --no-hour-tiny: skip the slowest part (the tiny-sized model on the whole hour)
-  if (!argv.includes("--no-hour-tiny")) results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
+  if (!argv.includes("--no-hour-tiny"))
+    results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
   // the 10-hour file with the micro model (the engine is fast there, so the pipeline's own memory shows)
   const tenHours = join(work, "corpus", "long", `hours-${LONG_HOURS}.wav`);
   if (!existsSync(tenHours)) ff(["-stream_loop", String(LONG_HOURS - 1), "-i", hour, "-c", "copy", tenHours]);
@@ -422,6 +427,17 @@ if (want("memory")) {
 
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 const resultPath = join(root, "bench", "results", `${results.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`);
-writeFileSync(resultPath, JSON.stringify(results, null, 2) + "\n");
+// --only: the parts run replace theirs in the day's results; the rest is kept
+const kept = ONLY && existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, "utf8")) : undefined;
+const merged = kept
+  ? {
+      ...kept,
+      corpora: { ...kept.corpora, ...results.corpora },
+      engine: { ...kept.engine, ...results.engine },
+      memory: Object.keys(results.memory).length > 0 ? results.memory : kept.memory,
+      partsRerun: [...(kept.partsRerun ?? []), { date: results.date, parts: [...(ONLY ?? [])] }],
+    }
+  : results;
+writeFileSync(resultPath, JSON.stringify(merged, null, 2) + "\n");
 log(`wrote ${resultPath}`);
-if (!QUICK && !ONLY) execFileSync(process.execPath, [join(root, "bench", "report.mjs"), resultPath], { stdio: "inherit" });
+if (!QUICK) execFileSync(process.execPath, [join(root, "bench", "report.mjs"), resultPath], { stdio: "inherit" });

@@ -128,13 +128,18 @@ const sourcePatches = [
     "state->decoders[0].rng = std::mt19937(0); // speechflow",
   ],
 ];
+/** patches whose target was not found: recorded with the build so that `speechflow doctor` shows them */
+/** @type {string[]} */
+const missingPatches = [];
 for (const [path, from, to, applied] of sourcePatches) {
   if (!existsSync(path)) continue;
   const source = readFileSync(path, "utf8");
   if (source.includes(applied)) continue;
   const fixed = source.replace(from, to);
-  if (fixed === source) log(`patch target not found in ${path} (smart-whisper changed?): ${String(from).slice(0, 60)}`);
-  else writeFileSync(path, fixed);
+  if (fixed === source) {
+    log(`patch target not found in ${path} (smart-whisper changed?): ${String(from).slice(0, 60)}`);
+    missingPatches.push(`${path.slice(swDir.length + 1)}: ${applied}`);
+  } else writeFileSync(path, fixed);
 }
 const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 2 };
 
@@ -318,7 +323,7 @@ function byol(cuda) {
 /** @param {string} mode @param {string} flags @param {number} ms */
 function record(mode, flags, ms) {
   mkdirSync(dirname(infoPath), { recursive: true });
-  writeFileSync(infoPath, JSON.stringify({ ...key, mode, flags, buildMs: ms, builtAt: new Date().toISOString() }, null, 2) + "\n");
+  writeFileSync(infoPath, JSON.stringify({ ...key, mode, flags, missingPatches, buildMs: ms, builtAt: new Date().toISOString() }, null, 2) + "\n");
   log(`built ${mode} (${flags}) in ${(ms / 1000).toFixed(1)} s`);
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where chunk audio waits between the coordinator and queue workers. Audio never goes through
- * Redis: the coordinator writes each chunk content-addressed (`chunks/<sha256>`) and the job
+ * Redis: the coordinator writes each chunk under its job (`chunks/<job id>-<sha256 prefix>`) and the job
  * carries only the key and checksum. Drivers: a shared folder (`file://`) and S3-compatible object
  * storage (`s3://bucket/prefix`).
  */

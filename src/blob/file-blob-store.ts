@@ -15,7 +15,7 @@ export class FileBlobStore implements BlobStore {
 
   private path(key: string): string {
     const full = join(this.root, key);
-    // keys are ours (chunks/<sha256>), but a key must never escape the root
+    // keys are ours (chunks/<job id>-<sha>), but a key must never escape the root
     if (relative(this.root, full).startsWith("..")) throw new SpeechflowError("USAGE", `blob key escapes the store: ${key}`);
     return full;
   }

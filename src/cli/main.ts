@@ -45,11 +45,11 @@ async function configFor(io: CliIo, configPath: string | undefined, flags: Confi
   return (await loadConfig({ cwd: io.cwd, configPath, flags, env: io.env })).config;
 }
 
-const STATE_KEYS: ConfigKey[] = ["output", "db", "ffmpeg", "vad"];
-/** doctor also shows the layout a run would pick */
-const DOCTOR_KEYS: ConfigKey[] = [...STATE_KEYS, "model", "device", "workers", "jobsPerWorker", "threads"];
+const STATE_KEYS: ConfigKey[] = ["output", "db", "ffmpeg"];
+/** doctor also shows the VAD and the layout a run would pick */
+const DOCTOR_KEYS: ConfigKey[] = [...STATE_KEYS, "vad", "model", "device", "workers", "jobsPerWorker", "threads"];
 
-/** status, clean, doctor: only where the state is (output, db), ffmpeg and the VAD matter; other settings are not checked. */
+/** status, clean, doctor: only where the state is (output, db) and ffmpeg matter (doctor: also the VAD and layout); other settings are not checked. */
 async function commandContext(io: CliIo, options: StateFlags, only = STATE_KEYS): Promise<CommandContext> {
   const { config } = await loadConfig({ cwd: io.cwd, configPath: options.config, flags: stateFlags(options), env: io.env, only });
   return { config, cwd: io.cwd, env: io.env };

@@ -6,6 +6,7 @@ import type { ConfigKey } from "../config/config-schema.js";
 import { loadConfig } from "../config/load-config.js";
 import { gpusToDeviceSpec } from "../engine/devices.js";
 import { ExitCode } from "../errors/speechflow-error.js";
+import { redactRedisUrl } from "../queue/redis-options.js";
 import { queueActionText, queueStatusText, workerNoteLine } from "../reporters/queue-text.js";
 import { stoppedExitCode } from "./exit-codes.js";
 import { seamsFromEnv } from "./run-session.js";
@@ -56,13 +57,15 @@ export function registerWorker(program: Command, io: QueueCliIo): void {
     .option("-m, --model <name>", "model name or path; only queues of runs with this model file are served")
     .option("--device <spec>", "cpu, or cuda:0,cuda:1 for one engine process per GPU")
     .option("--gpus <all|N>", "one engine process per GPU on all (or the first N) NVIDIA GPUs")
-    .option("-w, --workers <n>", "engine processes on the CPU, each holding one copy of the model")
-    .option("-t, --threads <n>", "threads per chunk; 0 = cores divided among the slots")
-    .option("--jobs-per-worker <n>", "chunks one engine process transcribes at the same time")
+    .option("-w, --workers <n>", "engine processes on the CPU, each holding one copy of the model (default: auto, see transcribe --help)")
+    .option("-t, --threads <n>", "threads per chunk (default: auto)")
+    .option("--jobs-per-worker <n>", "chunks one engine process transcribes at the same time (default: auto)")
     .option("--concurrency <n>", "chunks taken from the queue at once; 0 = the engine's slots", "0")
     .option("--lock-seconds <n>", "a chunk whose worker stops answering goes to another worker after this long", "30")
     .option("--metrics <port>", "serve Prometheus metrics on PORT (or HOST:PORT) at /metrics")
     .action(async (options: WorkerFlags) => {
+      // handlers first: a SIGTERM while the model loads must also end in a graceful stop
+      const stopping = untilSignalled();
       const ctx = await workerContext(io, options);
       let id = "";
       const print = (line: string) => process.stderr.write(`${line}\n`);
@@ -79,25 +82,26 @@ export function registerWorker(program: Command, io: QueueCliIo): void {
         ctx,
       );
       id = worker.id;
-      print(
-        `worker ${id}: ready on ${ctx.config.queue.replace(/\/\/[^@/]*@/, "//***@")}, ${worker.concurrency} chunk(s) at once; SIGTERM finishes them, then exits`,
+      print(`worker ${id}: ready on ${redactRedisUrl(ctx.config.queue)}, ${worker.concurrency} chunk(s) at once; SIGTERM finishes them, then exits`);
+      const signal = await stopping;
+      process.stderr.write(`speechflow worker: ${signal}: finishing the chunks in hand (${signal} again to quit now)\n`);
+      io.exit(
+        await worker.stop().then(
+          () => stoppedExitCode(signal),
+          () => ExitCode.fatal,
+        ),
       );
-      io.exit(await untilStopped(() => worker.stop()));
     });
 }
 
-/** Waits for SIGTERM or SIGINT, stops gracefully, and returns the exit code; a second signal exits at once. */
-function untilStopped(stop: () => Promise<void>): Promise<number> {
+/** Resolves with the first SIGTERM or SIGINT; a second signal exits at once. */
+function untilSignalled(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     let first: NodeJS.Signals | undefined;
     const onSignal = (name: NodeJS.Signals) => {
       if (first) process.exit(stoppedExitCode(name));
       first = name;
-      process.stderr.write(`speechflow worker: ${name}: finishing the chunks in hand (${name} again to quit now)\n`);
-      stop().then(
-        () => resolve(stoppedExitCode(name)),
-        () => resolve(ExitCode.fatal),
-      );
+      resolve(name);
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
@@ -130,20 +134,25 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
     process.stdout.write(o.json ? json(rows) : queueActionText(rows));
   });
   sub("drain", "Remove chunks no worker has taken yet (stop coordinators first: a running one adds what it needs again)").action(async (o: QueueFlags) => {
-    const result = await queueDrainCommand(await ctx(o));
+    const context = await ctx(o);
+    const result = await queueDrainCommand(context);
     process.stdout.write(
       o.json
         ? json(result)
         : queueActionText(
             result.queues.map((q) => ({ queue: q.queue, drained: q.removed })),
-            o.blob ? result.blobsRemoved : undefined,
+            context.config.blob ? result.blobsRemoved : undefined,
           ),
     );
   });
-  sub("clean", "Remove finished jobs nobody came back for and, with --blob, chunk audio no job refers to")
-    .option("--older-than <seconds>", "only finished jobs older than this", "3600")
+  sub(
+    "clean",
+    "Remove completed and failed jobs nobody came back for and, with --blob, chunk audio no job refers to (not beside running coordinators: a blob is written just before its job is added)",
+  )
+    .option("--older-than <seconds>", "only jobs that finished (completed or failed) longer ago than this; retry-failed first to keep failed ones", "3600")
     .action(async (o: QueueFlags) => {
-      const result = await queueCleanCommand({ olderThanSeconds: Number(o.olderThan) }, await ctx(o));
+      const context = await ctx(o);
+      const result = await queueCleanCommand({ olderThanSeconds: Number(o.olderThan) }, context);
       process.stdout.write(
         o.json
           ? json(result)
@@ -154,7 +163,7 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
                 "failed removed": q.failed,
                 ...(q.forgotten ? { "(empty, forgotten)": "" } : {}),
               })),
-              o.blob ? result.blobsRemoved : undefined,
+              context.config.blob ? result.blobsRemoved : undefined,
             ),
       );
     });

@@ -23,14 +23,14 @@ export interface DoctorReport {
 }
 
 /** What `scripts/build-engine.mjs` recorded about the installed whisper.cpp build. */
-function engineBuildInfo(): { mode: string; flags?: string; addon: string } | undefined {
+function engineBuildInfo(): { mode: string; flags?: string; missingPatches?: string[]; addon: string } | undefined {
   try {
     const require = createRequire(import.meta.url);
     const dir = dirname(require.resolve("smart-whisper/package.json"));
     const infoPath = join(dir, "build", "speechflow-engine.json");
     const addon = join(dir, "build", "Release", "smart-whisper.node");
     if (!existsSync(infoPath)) return existsSync(addon) ? { mode: "default (node-gyp, no SIMD flags)", addon } : undefined;
-    return { ...(JSON.parse(readFileSync(infoPath, "utf8")) as { mode: string; flags?: string }), addon };
+    return { ...(JSON.parse(readFileSync(infoPath, "utf8")) as { mode: string; flags?: string; missingPatches?: string[] }), addon };
   } catch {
     return undefined;
   }
@@ -72,6 +72,8 @@ export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPat
       createRequire(import.meta.url)("smart-whisper");
       addonOk = true;
       addonDetail = `${engine.mode}${engine.flags ? ` [${engine.flags}]` : ""}`;
+      // scripts/build-engine.mjs could not apply a source patch (state reuse, RNG reseed): slower, and resumed runs may differ
+      if (engine.missingPatches?.length) addonDetail += `; NOT patched (smart-whisper changed?): ${engine.missingPatches.join("; ")}`;
     } catch (error) {
       addonDetail = `the whisper.cpp addon does not load: ${(error as Error).message.split("\n")[0]}; run npm rebuild smart-whisper`;
     }

@@ -65,7 +65,11 @@ export function chooseLayout(input: LayoutInput): Layout {
   if (gpus > 0) {
     const jobsPerWorker = isAuto(input.jobsPerWorker) ? GPU_CHUNKS : (input.jobsPerWorker as number);
     const threads = isAuto(input.threads) ? Math.max(1, Math.floor(cores / (gpus * jobsPerWorker))) : (input.threads as number);
-    return { workers: gpus, jobsPerWorker, threads, reason: `auto: one worker per GPU (${gpus}), ${jobsPerWorker} chunks each, ${cores} cores shared` };
+    const configured = !isAuto(input.jobsPerWorker) && !isAuto(input.threads);
+    const reason = configured
+      ? "as configured (one worker per GPU)"
+      : `auto: one worker per GPU (${gpus}), ${jobsPerWorker} chunks each, ${cores} cores shared`;
+    return { workers: gpus, jobsPerWorker, threads, reason };
   }
   if (!isAuto(input.workers) && !isAuto(input.jobsPerWorker)) {
     const slots = (input.workers as number) * (input.jobsPerWorker as number);

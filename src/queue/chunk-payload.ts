@@ -8,7 +8,7 @@ import { z } from "zod";
 export const chunkJobData = z.object({
   /** "<file>#<chunk>": named in errors and logs, matched by fault injection */
   label: z.string(),
-  /** blob store key of the samples (chunks/<sha256>) */
+  /** blob store key of the samples (chunks/<job id>-<sha256 prefix>) */
   blob: z.string(),
   /** sha256 of the blob's bytes: a worker refuses audio that is not what the coordinator wrote */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -53,9 +53,13 @@ export function adHocJobId(label: string, sha256: string): string {
   return `adhoc-${sha(`${label}\n${sha256}`).slice(0, 40)}`;
 }
 
-/** Where a chunk's audio waits in the blob store: content-addressed, so the same audio is one blob. */
-export function blobKeyFor(sha256: string): string {
-  return `chunks/${sha256}`;
+/**
+ * Where a chunk's audio waits in the blob store: named by its job and its content. Not by content
+ * alone: coordinators sharing a store would then share the blob of identical audio, and the first
+ * to commit its chunk would delete it under the other's job.
+ */
+export function blobKeyFor(jobId: string, sha256: string): string {
+  return `chunks/${jobId}-${sha256.slice(0, 16)}`;
 }
 
 /** Whether a worker holding `worker` may take `queue`'s chunks. */

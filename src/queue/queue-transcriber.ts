@@ -59,7 +59,7 @@ const interrupted = () => new SpeechflowError("INTERRUPTED", "interrupted");
 
 /**
  * The coordinator's side of the queue backend: each chunk's samples go to the blob store
- * (content-addressed), a job with the reference goes to the run's BullMQ queue under a
+ * (one blob per job, named by job id and checksum), a job with the reference goes to the run's BullMQ queue under a
  * deterministic id, and the result comes back with the finished job. The job (and its blob) stay
  * until the pipeline has committed the chunk (`committed`), so a coordinator killed at any point
  * finds them again with the same ids: completed -> its result is taken, failed -> retried,
@@ -75,7 +75,8 @@ export class QueueTranscriber implements ChunkTranscriber {
   private readonly waiters = new Map<string, Waiter>();
   private readonly pending = new Map<string, Promise<ChunkJobResult>>();
   /** blob key -> ids of jobs of this run that still need it (two chunks with the same audio share one blob) */
-  private readonly blobUsers = new Map<string, Set<string>>();
+  /** job id -> its blob, deleted once the chunk is committed */
+  private readonly blobOf = new Map<string, string>();
   private inFlight = 0;
   private capacityWaiters: (() => void)[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -136,19 +137,15 @@ export class QueueTranscriber implements ChunkTranscriber {
     }
   }
 
-  /** The pipeline committed the chunk: its job and (when no other job of the run needs it) its blob go. */
+  /** The pipeline committed the chunk: its job and its blob go. */
   async committed(job: ChunkJob): Promise<void> {
     this.metrics.chunkCommitted(job.pcm.length / 16000);
     if (!this.queue) return;
     const id = job.id ?? adHocJobId(job.label, encodeSamples(job.pcm).sha256);
     await this.queue.remove(id);
-    for (const [key, users] of this.blobUsers) {
-      if (!users.delete(id)) continue;
-      if (users.size === 0) {
-        this.blobUsers.delete(key);
-        await this.blobs.delete(key);
-      }
-    }
+    const blob = this.blobOf.get(id);
+    this.blobOf.delete(id);
+    if (blob) await this.blobs.delete(blob);
   }
 
   async waitForCapacity(): Promise<void> {
@@ -175,9 +172,8 @@ export class QueueTranscriber implements ChunkTranscriber {
   private async submitAndWait(job: ChunkJob, id: string, signal?: AbortSignal): Promise<ChunkJobResult> {
     const queue = this.queue!;
     const { bytes, sha256 } = encodeSamples(job.pcm);
-    const data: ChunkJobData = { label: job.label, blob: blobKeyFor(sha256), sha256, samples: job.pcm.length, params: job.params };
-    const users = this.blobUsers.get(data.blob) ?? new Set<string>();
-    this.blobUsers.set(data.blob, users.add(id));
+    const data: ChunkJobData = { label: job.label, blob: blobKeyFor(id, sha256), sha256, samples: job.pcm.length, params: job.params };
+    this.blobOf.set(id, data.blob);
     const timing: ChunkTiming = { id, label: job.label, putMs: 0, addMs: 0, waitMs: 0, adopted: false };
     const add = async () => {
       const t0 = performance.now();
@@ -252,7 +248,20 @@ export class QueueTranscriber implements ChunkTranscriber {
   }
 
   /** Checks jobs in flight directly: catches results whose events were missed and jobs Redis lost. */
+  private sweeping = false;
+
+  /** One sweep at a time: while Redis is down a sweep hangs, and overlapping ones would resubmit the same jobs on reconnect. */
   private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.sweepOnce();
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async sweepOnce(): Promise<void> {
     const queue = this.queue;
     if (!queue) return;
     // a Redis restarted without AOF forgot the registration too: new workers would not find the queue

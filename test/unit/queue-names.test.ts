@@ -40,7 +40,9 @@ describe("queue names and job ids", () => {
     expect(() => chunkJobId(hash, -1, "ab")).toThrow();
     expect(adHocJobId("a.wav#0", hash)).not.toBe(adHocJobId("b.wav#0", hash));
     expect(adHocJobId("a.wav#0", hash)).toMatch(/^adhoc-[0-9a-f]{40}$/);
-    expect(blobKeyFor(hash)).toBe(`chunks/${hash}`);
+    expect(blobKeyFor(id, hash)).toBe(`chunks/${id}-${hash.slice(0, 16)}`);
+    // identical audio in two jobs (two coordinators, two files): two blobs, so one run's cleanup never removes the other's
+    expect(blobKeyFor(adHocJobId("a.wav#0", hash), hash)).not.toBe(blobKeyFor(adHocJobId("b.wav#0", hash), hash));
   });
 
   it("a worker serves a queue only with the same model file and engine build", () => {
@@ -68,7 +70,13 @@ describe("chunk payload", () => {
     const pcm = new Float32Array(30 * 16000);
     const { sha256 } = encodeSamples(pcm);
     const label = `/mnt/recordings/${"department/".repeat(10)}a long meeting recording name.mp4#120`;
-    const data = chunkJobData.parse({ label, blob: blobKeyFor(sha256), sha256, samples: pcm.length, params: { ...params, prompt: "Names: ".repeat(40) } });
+    const data = chunkJobData.parse({
+      label,
+      blob: blobKeyFor("job", sha256),
+      sha256,
+      samples: pcm.length,
+      params: { ...params, prompt: "Names: ".repeat(40) },
+    });
     expect(JSON.stringify(data).length).toBeLessThan(4096);
   });
 
