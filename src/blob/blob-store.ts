@@ -15,6 +15,11 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** every key under the folder `prefix` ("chunks" and "chunks/" list chunks/…, never chunks2/…), in no particular order */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * removes what writers that died mid-put left behind (older than `olderThanMs`, so a put still under
+   * way is never touched) and says how many; a store whose puts are atomic on the server has none
+   */
+  removeAbandonedWrites(olderThanMs: number): Promise<number>;
   /** releases connections */
   close(): Promise<void>;
 }

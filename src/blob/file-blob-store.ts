@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { BlobStore } from "./blob-store.js";
@@ -46,19 +46,40 @@ export class FileBlobStore implements BlobStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const dir = this.path(prefix);
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
+    for (const entry of await this.files(prefix)) {
+      // a .part file is a write still under way (or one whose writer died: removeAbandonedWrites)
+      if (entry.name.endsWith(".part")) continue;
+      yield relative(this.root, join(entry.parentPath, entry.name)).split(sep).join("/");
     }
-    for (const entry of entries) {
-      // folders are not keys; a .part file is a write still under way
-      if (!entry.isFile() || entry.name.endsWith(".part")) continue;
-      const key = relative(this.root, join(entry.parentPath, entry.name)).split(sep).join("/");
-      yield key;
+  }
+
+  async removeAbandonedWrites(olderThanMs: number): Promise<number> {
+    // a writer killed between writeFile and rename leaves its temp file; nothing else ever removes it
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const entry of await this.files("")) {
+      if (!entry.name.endsWith(".part")) continue;
+      const file = join(entry.parentPath, entry.name);
+      const modified = await stat(file).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
+      // gone meanwhile: its writer renamed it
+      if (modified === undefined || modified > cutoff) continue;
+      await rm(file, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /** every file under the folder `prefix` (none when the folder does not exist) */
+  private async files(prefix: string): Promise<Dirent[]> {
+    try {
+      const entries = await readdir(this.path(prefix), { recursive: true, withFileTypes: true });
+      return entries.filter((entry) => entry.isFile());
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
     }
   }
 

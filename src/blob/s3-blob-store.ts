@@ -107,6 +107,11 @@ export class S3BlobStore implements BlobStore {
     } while (ContinuationToken);
   }
 
+  async removeAbandonedWrites(): Promise<number> {
+    // a PutObject that dies leaves nothing: the server keeps a whole object or none
+    return 0;
+  }
+
   async close(): Promise<void> {
     if (this.connecting) (await this.connecting).client.destroy();
   }

@@ -147,9 +147,13 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
   });
   sub(
     "clean",
-    "Remove completed and failed jobs nobody came back for and, with --blob, chunk audio no job refers to (not beside running coordinators: a blob is written just before its job is added)",
+    "Remove completed and failed jobs nobody came back for and, with --blob, chunk audio no job refers to and the partial writes of writers that died (not beside running coordinators: a blob is written just before its job is added)",
   )
-    .option("--older-than <seconds>", "only jobs that finished (completed or failed) longer ago than this; retry-failed first to keep failed ones", "3600")
+    .option(
+      "--older-than <seconds>",
+      "only jobs that finished (completed or failed) and partial blob writes older than this; retry-failed first to keep failed ones",
+      "3600",
+    )
     .action(async (o: QueueFlags) => {
       const context = await ctx(o);
       const result = await queueCleanCommand({ olderThanSeconds: Number(o.olderThan) }, context);

@@ -100,12 +100,14 @@ export async function drainQueues(url: string, blobUrl: string | undefined): Pro
     await queue.drain(true);
     return { queue: meta.name, removed };
   });
-  return { queues, blobsRemoved: blobUrl ? await removeOrphanBlobs(url, blobUrl) : 0 };
+  // a chunk still being put by a live coordinator may be younger than any grace: leave every partial write
+  return { queues, blobsRemoved: blobUrl ? await removeOrphanBlobs(url, blobUrl, Number.POSITIVE_INFINITY) : 0 };
 }
 
 /**
  * Removes finished jobs older than `graceMs` (results no coordinator came back for), forgets queues
- * left empty, and, with a blob store, removes every blob no job refers to any more.
+ * left empty, and, with a blob store, removes every blob no job refers to any more and the partial
+ * writes of writers that died (older than `graceMs`).
  */
 export async function cleanQueues(
   url: string,
@@ -120,11 +122,11 @@ export async function cleanQueues(
     if (left === 0) await forgetQueue(redis, meta.name);
     return { queue: meta.name, completed, failed, forgotten: left === 0 };
   });
-  return { queues, blobsRemoved: blobUrl ? await removeOrphanBlobs(url, blobUrl) : 0 };
+  return { queues, blobsRemoved: blobUrl ? await removeOrphanBlobs(url, blobUrl, graceMs) : 0 };
 }
 
-/** Blobs under chunks/ that no job on any queue refers to. */
-async function removeOrphanBlobs(url: string, blobUrl: string): Promise<number> {
+/** Blobs under chunks/ that no job on any queue refers to, and partial writes older than `partialGraceMs`. */
+async function removeOrphanBlobs(url: string, blobUrl: string, partialGraceMs: number): Promise<number> {
   const referenced = new Set<string>();
   await withQueues(url, async (queue) => {
     for (const job of (await queue.getJobs([...STATES])) as Job<ChunkJobData>[]) if (job?.data?.blob) referenced.add(job.data.blob);
@@ -132,6 +134,7 @@ async function removeOrphanBlobs(url: string, blobUrl: string): Promise<number> 
   const blobs = openBlobStore(blobUrl);
   let removed = 0;
   try {
+    if (Number.isFinite(partialGraceMs)) removed += await blobs.removeAbandonedWrites(partialGraceMs);
     for await (const key of blobs.list("chunks/")) {
       if (referenced.has(key)) continue;
       await blobs.delete(key);

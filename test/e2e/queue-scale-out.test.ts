@@ -218,7 +218,8 @@ describe("speechflow transcribe --queue with speechflow worker processes", () =>
     const done = executions(ws);
     expect(done.length).toBe(health.doneChunks);
     expect(new Set(done).size).toBe(done.length);
-    // a job committed just before the kill may be left; queue clean removes it and any audio no job needs
+    // a job committed just before the kill may be left, and a blob the coordinator was writing when it died;
+    // queue clean removes them and any audio no job needs
     const clean = await runCli(["queue", "clean", ...t.queueArgs, "--older-than", "0"], { cwd: work, env: env() });
     expect(clean.code, clean.stderr).toBe(0);
     // the queue is empty now, so it is forgotten (workers stop listening to it)

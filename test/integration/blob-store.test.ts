@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -104,6 +104,33 @@ describe("S3BlobStore failures", () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
     }
+  });
+});
+
+describe("FileBlobStore partial writes", () => {
+  it("never lists a writer's temp file; removeAbandonedWrites removes only those older than the grace", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "speechflow-blob-"));
+    folders.push(folder);
+    const store = new FileBlobStore(folder);
+    await store.put("chunks/a/whole", new Uint8Array([1, 2, 3]));
+    // what a coordinator killed between writeFile and rename leaves, and one still being written
+    const dead = join(folder, "chunks", "a", "lost.1234.part");
+    const live = join(folder, "chunks", "fresh.5678.part");
+    writeFileSync(dead, "half");
+    writeFileSync(live, "half");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(dead, hourAgo, hourAgo);
+    expect(await listAll(store, "chunks")).toEqual(["chunks/a/whole"]);
+    expect(await store.removeAbandonedWrites(600_000)).toBe(1);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(await store.removeAbandonedWrites(0)).toBe(1);
+    expect(existsSync(live)).toBe(false);
+    expect(await store.get("chunks/a/whole")).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it("has nothing to remove in an empty or missing folder", async () => {
+    expect(await new FileBlobStore(join(tmpdir(), `speechflow-missing-${randomUUID()}`)).removeAbandonedWrites(0)).toBe(0);
   });
 });
 
