@@ -43,6 +43,24 @@ const shouldAbort = (label: string) =>
   (faults.abortNth !== undefined && received === faults.abortNth && faultArmed()) || (faults.abortMark !== undefined && label.includes(faults.abortMark));
 let received = 0;
 
+/** chunks may arrive while others run (the pool sends the next one early): they wait here for a slot */
+let concurrency = 1;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function slot(): Promise<void> {
+  if (running < concurrency) {
+    running++;
+    return;
+  }
+  // the finishing chunk hands its slot over (running stays the same)
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+function freeSlot(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running--;
+}
+
 let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
 /** the longest idle time smart-whisper's timer can hold: (2^31 - 1) ms, in whole seconds */
 const MODEL_KEEP_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -73,6 +91,7 @@ function toWhisperParams(p: EngineParams): Record<string, unknown> {
 async function handle(message: ToWorker): Promise<void> {
   if (message.type === "load") {
     faults = message.faults;
+    concurrency = Math.max(1, message.concurrency);
     const started = Date.now();
     try {
       const { Whisper } = require("smart-whisper") as SmartWhisperModule;
@@ -92,7 +111,9 @@ async function handle(message: ToWorker): Promise<void> {
     process.exit(0);
   }
   if (message.type === "transcribe") {
+    await slot();
     received++;
+    send({ type: "started", id: message.id });
     if (shouldAbort(message.label)) process.abort();
     const started = Date.now();
     try {
@@ -105,6 +126,8 @@ async function handle(message: ToWorker): Promise<void> {
       send({ type: "result", id: message.id, segments: result as RawSegment[], elapsedMs: Date.now() - started });
     } catch (error) {
       send({ type: "error", id: message.id, message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      freeSlot();
     }
   }
 }

@@ -34,7 +34,17 @@ export interface EngineResult {
 interface Pending {
   resolve: (r: Omit<EngineResult, "worker">) => void;
   reject: (e: Error) => void;
+  /** the worker has taken it out of its queue and runs it */
+  started: boolean;
 }
+
+/**
+ * Chunks sent to a worker beyond the ones it runs: the next chunk waits inside the worker process,
+ * so whisper.cpp starts it the moment a slot frees. Without it the slot idled while the result went
+ * to this process and the next chunk came back, and longer whenever this thread was busy planning
+ * (Silero): 0.3-0.4 s per 30 s chunk on 2 cores, ~6% of a dense batch (docs/BENCHMARKS.md).
+ */
+const PREFETCH = 1;
 
 // Workers run compiled JS. When this module itself is loaded from TypeScript sources (vitest),
 // the compiled entry is the one in dist/.
@@ -42,11 +52,15 @@ const WORKER_ENTRY = fileURLToPath(
   import.meta.url.endsWith(".ts") ? new URL("../../dist/engine/worker-main.js", import.meta.url) : new URL("./worker-main.js", import.meta.url),
 );
 
-/** A worker process died with the chunk on board; `shared`: other chunks were running in it too. */
+/**
+ * A worker process died with the chunk on board; `shared`: other chunks were running in it too;
+ * `ran`: whisper.cpp had started it (a chunk still waiting in the worker's queue cannot be the cause).
+ */
 class WorkerCrash extends SpeechflowError {
   constructor(
     reason: string,
     readonly shared: boolean,
+    readonly ran = true,
   ) {
     super("WORKER_CRASHED", `worker crashed (${reason})`, { retryable: true });
   }
@@ -102,7 +116,10 @@ class WorkerHandle {
     this.ready = new Promise<number>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.type === "ready") resolve(message.loadMs);
-        else if (message.type === "load-error") {
+        else if (message.type === "started") {
+          const pending = this.inFlight.get(message.id);
+          if (pending) pending.started = true;
+        } else if (message.type === "load-error") {
           reject(new SpeechflowError("MODEL_INVALID", `whisper.cpp could not load ${this.options.modelPath}: ${this.lastLogLine() || message.message}`));
         } else if (message.type === "result" || message.type === "error") {
           const pending = this.inFlight.get(message.id);
@@ -120,12 +137,19 @@ class WorkerHandle {
         const lost = [...this.inFlight.values()];
         this.inFlight.clear();
         if (!this.closing) this.options.emit({ type: "worker-exit", worker: this.id, reason, inFlight: lost.length });
-        for (const pending of lost) pending.reject(new WorkerCrash(reason, lost.length > 1));
+        const ran = lost.filter((p) => p.started).length;
+        for (const pending of lost) pending.reject(new WorkerCrash(reason, ran > 1, pending.started));
       });
     });
     // a failed load is reported through `ready`; this keeps it from being an unhandled rejection
     this.ready.catch(() => undefined);
-    this.send({ type: "load", modelPath: this.options.modelPath, gpu: this.slot.device.kind !== "cpu", faults: this.options.faults ?? {} });
+    this.send({
+      type: "load",
+      modelPath: this.options.modelPath,
+      gpu: this.slot.device.kind !== "cpu",
+      faults: this.options.faults ?? {},
+      concurrency: this.options.jobsPerWorker,
+    });
     return this.ready;
   }
 
@@ -156,7 +180,7 @@ export class WorkerPool {
 
   constructor(private readonly options: PoolOptions) {
     this.workers = options.slots.map((slot, i) => new WorkerHandle(i + 1, slot, options));
-    this.queue = new PQueue({ concurrency: options.slots.length * options.jobsPerWorker });
+    this.queue = new PQueue({ concurrency: options.slots.length * (options.jobsPerWorker + PREFETCH) });
   }
 
   get size(): number {
@@ -214,7 +238,9 @@ export class WorkerPool {
   private free(solo: boolean): WorkerHandle | undefined {
     if (solo) return this.workers.find((w) => w.inFlight.size === 0 && !w.solo && (w.alive || !w.closing));
     if (this.soloWaiting > 0) return undefined;
-    return this.workers.find((w) => w.inFlight.size < this.options.jobsPerWorker && !w.solo && (w.alive || !w.closing));
+    // the least busy first: a chunk waits in a busy worker only when no worker has a slot free
+    const open = this.workers.filter((w) => w.inFlight.size < this.options.jobsPerWorker + PREFETCH && !w.solo && (w.alive || !w.closing));
+    return open.sort((a, b) => a.inFlight.size - b.inFlight.size)[0];
   }
 
   private async acquire(solo: boolean): Promise<WorkerHandle> {
@@ -225,7 +251,7 @@ export class WorkerPool {
         if (free) {
           if (!free.alive) await free.start();
           else await free.ready;
-          if (free.alive && !free.solo && free.inFlight.size < (solo ? 1 : this.options.jobsPerWorker)) {
+          if (free.alive && !free.solo && free.inFlight.size < (solo ? 1 : this.options.jobsPerWorker + PREFETCH)) {
             free.solo = solo;
             return free;
           }
@@ -247,11 +273,16 @@ export class WorkerPool {
     const id = this.nextJobId++;
     try {
       const result = await new Promise<Omit<EngineResult, "worker">>((resolve, reject) => {
-        worker.inFlight.set(id, { resolve, reject });
+        worker.inFlight.set(id, { resolve, reject, started: false });
         worker.send({ type: "transcribe", id, label: job.label, pcm: job.pcm, params: job.params });
       });
       return { ...result, worker: `${deviceLabel(worker.slot.device)}/${worker.id}` };
     } catch (error) {
+      // it never ran: send it again as it was, it costs no attempt
+      if (error instanceof WorkerCrash && !error.ran) {
+        this.release(worker, solo);
+        return this.dispatch(job, solo);
+      }
       if (error instanceof WorkerCrash && error.shared && !solo) {
         this.release(worker, solo);
         return this.dispatch(job, true);

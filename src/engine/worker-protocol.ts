@@ -35,12 +35,15 @@ export interface RawSegment {
 }
 
 export type ToWorker =
-  | { type: "load"; modelPath: string; gpu: boolean; faults: FaultPlan }
+  /** `concurrency`: chunks run at once; the pool may send one more, which waits in the worker (see WorkerPool.dispatch) */
+  | { type: "load"; modelPath: string; gpu: boolean; faults: FaultPlan; concurrency: number }
   | { type: "transcribe"; id: number; label: string; pcm: Float32Array; params: EngineParams }
   | { type: "shutdown" };
 
 export type FromWorker =
   | { type: "ready"; loadMs: number }
+  /** the chunk left the worker's queue and whisper.cpp has it now */
+  | { type: "started"; id: number }
   | { type: "load-error"; message: string }
   | { type: "result"; id: number; segments: RawSegment[]; elapsedMs: number }
   | { type: "error"; id: number; message: string };

@@ -124,6 +124,25 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
     expect(exits.at(-1)).toMatchObject({ inFlight: 1 });
   });
 
+  it("sends the next chunk ahead into the worker; when the running one crashes it, the waiting one is sent again at no cost", async () => {
+    const events: SpeechflowEvent[] = [];
+    pool = new WorkerPool({
+      modelPath: MICRO_MODEL_PATH,
+      slots: [{ device: { kind: "cpu" } }],
+      jobsPerWorker: 1,
+      emit: (e) => events.push(e),
+      faults: { abortMark: "poison" },
+    });
+    await pool.start();
+    const [poison, waiting] = await Promise.allSettled([pool.run({ label: "poison#1", pcm, params }), pool.run({ label: "ok#2", pcm, params })]);
+    expect(poison).toMatchObject({ status: "rejected", reason: { code: "WORKER_CRASHED", retryable: true } });
+    expect(waiting).toMatchObject({ status: "fulfilled", value: { segments: expect.any(Array) } });
+    // both were on board (the second waiting inside the worker), yet only the one that ran is blamed:
+    // no rerun alone for the poison chunk, so one crash in all
+    const exits = events.filter((e) => e.type === "worker-exit");
+    expect(exits).toEqual([expect.objectContaining({ inFlight: 2 })]);
+  });
+
   it("does not keep a chunk's audio alive after its job has run (p-queue retains dequeued tasks)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
