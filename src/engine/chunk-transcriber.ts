@@ -80,6 +80,11 @@ export interface ChunkTranscriber {
   transcribe(job: ChunkJob, signal?: AbortSignal): Promise<ChunkResult>;
   /** resolves when the engine has room for more work: producers pace decoding to it */
   waitForCapacity(): Promise<void>;
+  /**
+   * Called once every input is decoded and planned: no chunk will come but retries. A local engine
+   * gives the last chunk the cores the others leave free.
+   */
+  inputEnded?(): void;
   /** finishes or abandons in-flight work and releases everything */
   close(): Promise<void>;
   /** what the run used of paid or shared resources (remote requests); empty for local engines */

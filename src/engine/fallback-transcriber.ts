@@ -105,6 +105,10 @@ export class FallbackTranscriber implements ChunkTranscriber {
     return this.allRemote ? this.remote.waitForCapacity() : this.local.waitForCapacity();
   }
 
+  inputEnded(): void {
+    this.local.inputEnded?.();
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.local.close(), this.remote.close()]);
   }

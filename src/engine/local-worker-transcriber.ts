@@ -56,6 +56,10 @@ export class LocalWorkerTranscriber implements ChunkTranscriber {
     return this.pool.waitForBacklogBelow(this.capabilities.slots * 2);
   }
 
+  inputEnded(): void {
+    this.pool.inputEnded();
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }

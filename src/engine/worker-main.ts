@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { exitWithParent, sendToParent } from "../core/child-of-parent.js";
 import type { FaultPlan } from "../core/fault-plan.js";
+import { chooseTailThreads } from "./choose-tail-threads.js";
 import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
 
 const require = createRequire(import.meta.url);
@@ -46,19 +47,48 @@ let received = 0;
 /** chunks may arrive while others run (the pool sends the next one early): they wait here for a slot */
 let concurrency = 1;
 let running = 0;
+/** a run's last chunk holds every thread of this worker (see chooseTailThreads): nothing starts beside it */
+let exclusive = false;
 const waiting: (() => void)[] = [];
-async function slot(): Promise<void> {
-  if (running < concurrency) {
+function pump(): void {
+  while (waiting.length > 0 && running < concurrency && !exclusive) {
     running++;
-    return;
+    waiting.shift()!();
   }
-  // the finishing chunk hands its slot over (running stays the same)
-  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+function slot(): Promise<void> {
+  const granted = new Promise<void>((resolve) => waiting.push(resolve));
+  pump();
+  return granted;
 }
 function freeSlot(): void {
-  const next = waiting.shift();
-  if (next) next();
-  else running--;
+  running--;
+  pump();
+}
+
+/** CPU workers only: on a GPU the chunks beside the last one cost it little */
+let cpu = true;
+let inputEnded = false;
+/** when each running chunk started, by job id */
+const runningSince = new Map<number, number>();
+const othersDone: (() => void)[] = [];
+/** time per chunk with the configured threads, over the chunks done so far */
+let doneMs = 0;
+let doneCount = 0;
+
+/** Threads for a chunk that just got its slot; the last chunk of a run may first wait for the others. */
+async function threadsFor(message: Extract<ToWorker, { type: "transcribe" }>): Promise<number> {
+  const threads = message.params.threads;
+  if (!cpu) return threads;
+  const now = Date.now();
+  const plan = chooseTailThreads({
+    ...{ inputEnded, waitingBehind: waiting.length, othersRunningMs: [...runningSince.values()].map((t) => now - t) },
+    ...{ chunkMs: doneCount > 0 ? doneMs / doneCount : undefined, concurrency, threads },
+  });
+  if (!plan.waitForOthers) return threads;
+  exclusive = true;
+  await new Promise<void>((resolve) => othersDone.push(resolve));
+  return plan.threads;
 }
 
 let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
@@ -92,6 +122,7 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.type === "load") {
     faults = message.faults;
     concurrency = Math.max(1, message.concurrency);
+    cpu = !message.gpu;
     const started = Date.now();
     try {
       const { Whisper } = require("smart-whisper") as SmartWhisperModule;
@@ -106,6 +137,10 @@ async function handle(message: ToWorker): Promise<void> {
     }
     return;
   }
+  if (message.type === "input-ended") {
+    inputEnded = true;
+    return;
+  }
   if (message.type === "shutdown") {
     await whisper?.free().catch(() => undefined);
     process.exit(0);
@@ -115,18 +150,28 @@ async function handle(message: ToWorker): Promise<void> {
     received++;
     send({ type: "started", id: message.id });
     if (shouldAbort(message.label)) process.abort();
+    const threads = await threadsFor(message);
     const started = Date.now();
+    runningSince.set(message.id, started);
     try {
       if (!whisper) throw new Error("model not loaded");
-      const task = await whisper.transcribe(message.pcm, toWhisperParams(message.params));
+      const task = await whisper.transcribe(message.pcm, toWhisperParams({ ...message.params, threads }));
       const result = await task.result;
       if (!Array.isArray(result)) {
         throw new Error(result instanceof Error ? result.message : "whisper.cpp returned no result");
       }
-      send({ type: "result", id: message.id, segments: result as RawSegment[], elapsedMs: Date.now() - started });
+      const elapsedMs = Date.now() - started;
+      if (threads === message.params.threads) {
+        doneMs += elapsedMs;
+        doneCount++;
+      }
+      send({ type: "result", id: message.id, segments: result as RawSegment[], elapsedMs, threads });
     } catch (error) {
       send({ type: "error", id: message.id, message: error instanceof Error ? error.message : String(error) });
     } finally {
+      runningSince.delete(message.id);
+      if (threads !== message.params.threads) exclusive = false;
+      if (runningSince.size === 0) for (const wake of othersDone.splice(0)) wake();
       freeSlot();
     }
   }

@@ -27,6 +27,8 @@ export interface EngineJob {
 export interface EngineResult {
   segments: RawSegment[];
   elapsedMs: number;
+  /** threads whisper.cpp used (more than asked for the last chunk of a run: chooseTailThreads) */
+  threads: number;
   /** "<device>/<worker number>" */
   worker: string;
 }
@@ -79,6 +81,8 @@ class WorkerHandle {
   modelLoads = 0;
   /** how many whisper_states (KV caches, compute buffers) it set up: one per concurrent chunk, reused after */
   stateInits = 0;
+  /** the pipeline will send no more chunks (a replacement worker is told at start) */
+  inputEnded = false;
 
   constructor(
     readonly id: number,
@@ -125,7 +129,7 @@ class WorkerHandle {
           const pending = this.inFlight.get(message.id);
           if (!pending) return;
           this.inFlight.delete(message.id);
-          if (message.type === "result") pending.resolve({ segments: message.segments, elapsedMs: message.elapsedMs });
+          if (message.type === "result") pending.resolve({ segments: message.segments, elapsedMs: message.elapsedMs, threads: message.threads });
           else pending.reject(new SpeechflowError("CHUNK_FAILED", `whisper.cpp failed: ${message.message}`, { retryable: true }));
         }
       };
@@ -150,6 +154,7 @@ class WorkerHandle {
       faults: this.options.faults ?? {},
       concurrency: this.options.jobsPerWorker,
     });
+    if (this.inputEnded) this.send({ type: "input-ended" });
     return this.ready;
   }
 
@@ -177,6 +182,9 @@ export class WorkerPool {
   private soloWaiting = 0;
   private nextJobId = 1;
   private waiters: (() => void)[] = [];
+  private ending = false;
+  /** chunks taken from the queue and not yet sent to a worker */
+  private unsent = 0;
 
   constructor(private readonly options: PoolOptions) {
     this.workers = options.slots.map((slot, i) => new WorkerHandle(i + 1, slot, options));
@@ -229,6 +237,22 @@ export class WorkerPool {
     return this.queue.add(task, signal ? { signal } : {}) as Promise<EngineResult>;
   }
 
+  /** No more chunks will come (retries apart): each worker may give its last chunk every thread. */
+  inputEnded(): void {
+    this.ending = true;
+    this.tellInputEnded();
+  }
+
+  /** Workers hear of the end once every chunk has been sent to one: a worker's "last chunk" is the run's. */
+  private tellInputEnded(): void {
+    if (!this.ending || this.queue.size > 0 || this.unsent > 0) return;
+    for (const worker of this.workers) {
+      if (worker.inputEnded) continue;
+      worker.inputEnded = true;
+      if (worker.alive) worker.send({ type: "input-ended" });
+    }
+  }
+
   /** Resolves when the backlog is at most `limit`: lets producers pace decoding to the engine. */
   async waitForBacklogBelow(limit: number): Promise<void> {
     while (this.backlog > limit) await this.queue.onSizeLessThan(Math.max(1, limit - this.queue.pending + 1));
@@ -269,12 +293,21 @@ export class WorkerPool {
    * against it, so a chunk that crashes whisper.cpp costs the chunks beside it time, never attempts.
    */
   private async dispatch(job: EngineJob, solo = false): Promise<EngineResult> {
-    const worker = await this.acquire(solo);
+    this.unsent++;
+    let worker: WorkerHandle;
+    try {
+      worker = await this.acquire(solo);
+    } catch (error) {
+      this.unsent--;
+      throw error;
+    }
     const id = this.nextJobId++;
     try {
       const result = await new Promise<Omit<EngineResult, "worker">>((resolve, reject) => {
         worker.inFlight.set(id, { resolve, reject, started: false });
         worker.send({ type: "transcribe", id, label: job.label, pcm: job.pcm, params: job.params });
+        this.unsent--;
+        this.tellInputEnded();
       });
       return { ...result, worker: `${deviceLabel(worker.slot.device)}/${worker.id}` };
     } catch (error) {

@@ -38,6 +38,8 @@ export type ToWorker =
   /** `concurrency`: chunks run at once; the pool may send one more, which waits in the worker (see WorkerPool.dispatch) */
   | { type: "load"; modelPath: string; gpu: boolean; faults: FaultPlan; concurrency: number }
   | { type: "transcribe"; id: number; label: string; pcm: Float32Array; params: EngineParams }
+  /** no more chunks will come, apart from retries: the last one may take every thread (chooseTailThreads) */
+  | { type: "input-ended" }
   | { type: "shutdown" };
 
 export type FromWorker =
@@ -45,5 +47,5 @@ export type FromWorker =
   /** the chunk left the worker's queue and whisper.cpp has it now */
   | { type: "started"; id: number }
   | { type: "load-error"; message: string }
-  | { type: "result"; id: number; segments: RawSegment[]; elapsedMs: number }
+  | { type: "result"; id: number; segments: RawSegment[]; elapsedMs: number; threads: number }
   | { type: "error"; id: number; message: string };

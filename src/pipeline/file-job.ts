@@ -48,6 +48,22 @@ export interface FileJobDeps {
   chainsWindows?: { minWindowSeconds: number } | undefined;
 }
 
+interface JobInput {
+  media: MediaInput;
+  local: string;
+  info: Stats;
+  started: number;
+  hooks: FileHooks;
+}
+
+/** What the run learns of a file's progress, to pace the others and the engine. */
+export interface FileHooks {
+  /** its first chunk is with the engine */
+  dispatched?: () => void;
+  /** all its chunks are with the engine (or failed to decode) */
+  decoded?: () => void;
+}
+
 type ChunkOutcome = { ok: true; text: string } | { ok: false; interrupted: boolean; message: string };
 
 interface Decoded {
@@ -69,9 +85,9 @@ const textOf = (segments: { text: string }[]) => segments.map((s) => s.text.trim
 export class FileJob {
   constructor(private readonly deps: FileJobDeps) {}
 
-  async run(media: MediaInput): Promise<FileOutcome> {
+  async run(media: MediaInput, hooks: FileHooks = {}): Promise<FileOutcome> {
     try {
-      return await this.process(media);
+      return await this.process(media, hooks);
     } catch (raw) {
       const error = toSpeechflowError(raw);
       const scope = failureScope(error, this.deps.signal.aborted);
@@ -85,7 +101,7 @@ export class FileJob {
     }
   }
 
-  private async process(media: MediaInput): Promise<FileOutcome> {
+  private async process(media: MediaInput, hooks: FileHooks): Promise<FileOutcome> {
     const { store, signal, renderer, fingerprint, retryFailed } = this.deps;
     if (signal.aborted) return this.interrupted(media.path);
     const started = Date.now();
@@ -101,16 +117,16 @@ export class FileJob {
     };
     const settings = { fingerprint, retryFailed };
     const first = decideFileAction(facts, stored, settings);
-    if (first.kind !== "hash") return this.act(first, stored!, { media, local, info, started });
+    if (first.kind !== "hash") return this.act(first, stored!, { media, local, info, started, hooks });
     const contentHash = await hashFile(local, signal).catch((error: unknown) => {
       throw fileReadError(error, media.path);
     });
     const action = decideFileAction({ ...facts, contentHash }, stored, settings);
     const { file } = store.files.prepare({ ...media, size: info.size, mtimeMs: info.mtimeMs, contentHash, fingerprint, runId: this.deps.runId });
-    return this.act(action, file, { media, local, info, started });
+    return this.act(action, file, { media, local, info, started, hooks });
   }
 
-  private async act(action: FileAction, file: TrackedFile, input: { media: MediaInput; local: string; info: Stats; started: number }): Promise<FileOutcome> {
+  private async act(action: FileAction, file: TrackedFile, input: JobInput): Promise<FileOutcome> {
     const { emit, ledger } = this.deps;
     const path = input.media.path;
     switch (action.kind) {
@@ -134,11 +150,7 @@ export class FileJob {
     }
   }
 
-  private async transcribe(
-    file: TrackedFile,
-    resume: boolean,
-    input: { media: MediaInput; local: string; info: Stats; started: number },
-  ): Promise<FileOutcome> {
+  private async transcribe(file: TrackedFile, resume: boolean, input: JobInput): Promise<FileOutcome> {
     const { store, emit, signal } = this.deps;
     const path = input.media.path;
     this.deps.engine.warm();
@@ -147,7 +159,7 @@ export class FileJob {
     // new content or settings: the store has just forgotten the old chunks, there is nothing to resume
     const done = resume ? store.chunks.done(file.id) : new Map<number, DoneChunk>();
     emit({ type: "file-start", file: path, relPath: input.media.relPath, resumedChunks: done.size });
-    const result = await this.decodeAndDispatch(file, input.local, done);
+    const result = await this.decodeAndDispatch(file, input.local, done, input.hooks);
     if (signal.aborted || result.error?.code === "INTERRUPTED" || result.outcomes.some((o) => !o.ok && o.interrupted)) return this.interrupted(path);
     if (result.error) throw new SpeechflowError(result.error.code, result.error.message, { file: path, retryable: result.error.retryable });
     this.verifyUnchanged(file, input);
@@ -165,7 +177,7 @@ export class FileJob {
   }
 
   /** Decodes and plans the file, handing each new chunk to the engine; chunks done in an earlier run are kept. */
-  private async decodeAndDispatch(file: TrackedFile, local: string, done: Map<number, DoneChunk>): Promise<Decoded> {
+  private async decodeAndDispatch(file: TrackedFile, local: string, done: Map<number, DoneChunk>, hooks: FileHooks): Promise<Decoded> {
     const { config, signal, emit } = this.deps;
     const planner = new ChunkPlanner({
       maxChunkSeconds: config.maxChunkSeconds,
@@ -195,6 +207,7 @@ export class FileJob {
       }
       last = this.transcribeChunk(file, chunk, chain ? lastText : undefined);
       pending.push(last);
+      hooks.dispatched?.();
     };
     let decoded: DecodeResult | undefined;
     let error: SpeechflowError | undefined;
@@ -216,6 +229,7 @@ export class FileJob {
     } catch (raw) {
       error = toSpeechflowError(raw);
     }
+    hooks.decoded?.();
     // chunks already handed to the engine finish (and are committed) whatever happened to decoding
     return { decoded, error, outcomes: await Promise.all(pending), chunkCount };
   }

@@ -30,6 +30,11 @@ export class LazyEngine {
     this.get().catch(() => undefined);
   }
 
+  /** every input is decoded: tells the engine, if it was started at all */
+  inputEnded(): void {
+    this.starting?.then((t) => t.inputEnded?.()).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     await this.starting?.catch(() => undefined);
     await this.transcriber.close();

@@ -15,7 +15,7 @@ import type { ResolvedModel } from "../models/resolve-model.js";
 import { armWriteFault, tmpDirOf } from "../outputs/write-outputs.js";
 import { type RemoteSettings, resolveRemoteSettings } from "../remote/remote-settings.js";
 import { createTranscriber } from "./create-transcriber.js";
-import { FileJob } from "./file-job.js";
+import { type FileHooks, FileJob } from "./file-job.js";
 import { FileRenderer } from "./file-renderer.js";
 import { finishRun } from "./finish-run.js";
 import { LazyEngine } from "./lazy-engine.js";
@@ -104,6 +104,15 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
   }
 }
 
+const STAGGER_MS = 1000;
+
+/** Resolves with `promise` or after `ms`, whichever is first (the timer never keeps the process alive). */
+async function firstOf(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()))]);
+  clearTimeout(timer);
+}
+
 /** The model engine: sherpa-onnx's pyannote pipeline in a child process (a crashing model costs only that file's speakers). */
 const runSherpaDiarization: ModelRunner = (pcm, options, _signal, onProgress) => diarizeWithModels(pcm, options, onProgress);
 
@@ -136,18 +145,45 @@ async function runFiles(media: MediaInput[], job: FileJob, engine: LazyEngine, r
   const summaryJobs: Promise<void>[] = [];
   const files = new PQueue({ concurrency: slots + 1 });
   let fatal: unknown;
-  const one = async (input: MediaInput) => {
-    if (fatal !== undefined) return;
+  // A file starts once the one before it has handed the engine its first chunk (or after a second, so
+  // a file that is silent for a long stretch does not hold the others up): at the start they would
+  // otherwise share this thread's decoding and VAD three ways and the engine would wait ~3x longer.
+  let previous: Promise<void> = Promise.resolve();
+  // once every file is decoded no chunk comes but retries: the engine may give the last one every core
+  let undecoded = media.length;
+  const decodedOnce = () => {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--undecoded === 0) engine.inputEnded();
+    };
+  };
+  const one = async (input: MediaInput, turn: Promise<void>, hooks: Required<FileHooks>) => {
+    await firstOf(turn, STAGGER_MS);
     try {
-      const outcome = await job.run(input);
+      if (fatal !== undefined) return;
+      const outcome = await job.run(input, hooks);
       const file = summaries.wanted && (outcome === "done" || outcome === "skipped") ? store.files.get(input.path) : undefined;
       if (file?.status === "done") summaryJobs.push(summaries.process(file));
     } catch (error) {
       fatal ??= error;
+    } finally {
+      hooks.dispatched();
+      hooks.decoded();
     }
   };
   try {
-    await Promise.all(media.map((input) => files.add(() => one(input))));
+    await Promise.all(
+      media.map((input) => {
+        const turn = previous;
+        let dispatched = () => {};
+        previous = new Promise<void>((resolve) => {
+          dispatched = resolve;
+        });
+        return files.add(() => one(input, turn, { dispatched, decoded: decodedOnce() }));
+      }),
+    );
   } finally {
     await engine.close();
     // summaries run beside transcription; they finish before the state database closes

@@ -143,6 +143,26 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
     expect(exits).toEqual([expect.objectContaining({ inFlight: 2 })]);
   });
 
+  it("once the input has ended, the last chunk waits for its nearly finished neighbour and then takes every thread", async () => {
+    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: () => {} });
+    await pool.start();
+    // a full 30 s window each: two start together and end together, the third would otherwise run beside nothing
+    const window = new Float32Array(16000 * 30);
+    for (let at = 0; at + pcm.length <= window.length; at += pcm.length) window.set(pcm, at);
+    const runs = [1, 2, 3].map((i) => pool!.run({ label: `w#${i}`, pcm: window.slice(), params: { ...params, threads: 1 } }));
+    pool.inputEnded();
+    const results = await Promise.all(runs);
+    expect(results.map((r) => r.threads)).toEqual([1, 1, 2]);
+    for (const r of results) expect(r.segments.length).toBeGreaterThan(0);
+  });
+
+  it("before the input has ended, every chunk keeps the threads it was given", async () => {
+    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: () => {} });
+    await pool.start();
+    const results = await Promise.all([1, 2, 3].map((i) => pool!.run({ label: `w#${i}`, pcm, params: { ...params, threads: 1 } })));
+    expect(results.map((r) => r.threads)).toEqual([1, 1, 1]);
+  });
+
   it("does not keep a chunk's audio alive after its job has run (p-queue retains dequeued tasks)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
