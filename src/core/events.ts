@@ -83,7 +83,8 @@ export const eventSchema = z.discriminatedUnion("type", [
   z
     .object({ type: z.literal("summary-failed"), file: z.string(), message: z.string() })
     .describe("the transcript is safe; an extractive summary was written instead and the next run tries the model again"),
-  z.object({ type: z.literal("worker-exit"), worker: z.number().int(), reason: z.string(), inFlight: z.number().int() }),
+  // inFlight: chunks whisper.cpp was running (one of them the cause); waiting: chunks sent ahead that had not started (sent again)
+  z.object({ type: z.literal("worker-exit"), worker: z.number().int(), reason: z.string(), inFlight: z.number().int(), waiting: z.number().int() }),
   z.object({ type: z.literal("warning"), message: z.string(), file: z.string().optional() }),
   z
     .object({

@@ -107,6 +107,8 @@ class WorkerHandle {
       },
     });
     this.child = child;
+    // without a listener a failed IPC write would throw in this process; the exit handler below deals with the worker
+    child.on("error", () => undefined);
     this.alive = true;
     this.stderrTail = "";
     this.modelLoads = 0;
@@ -140,8 +142,8 @@ class WorkerHandle {
         reject(new SpeechflowError("MODEL_INVALID", `worker ${reason} while loading ${this.options.modelPath}: ${this.lastLogLine()}`));
         const lost = [...this.inFlight.values()];
         this.inFlight.clear();
-        if (!this.closing) this.options.emit({ type: "worker-exit", worker: this.id, reason, inFlight: lost.length });
         const ran = lost.filter((p) => p.started).length;
+        if (!this.closing) this.options.emit({ type: "worker-exit", worker: this.id, reason, inFlight: ran, waiting: lost.length - ran });
         for (const pending of lost) pending.reject(new WorkerCrash(reason, ran > 1, pending.started));
       });
     });
@@ -167,7 +169,9 @@ class WorkerHandle {
   }
 
   send(message: ToWorker): void {
-    if (this.child?.connected) this.child.send(message);
+    // a worker that has just died may still look connected: the write then fails (EPIPE) and its
+    // exit, which follows, fails or re-sends whatever was on board
+    if (this.child?.connected) this.child.send(message, (error) => void error);
   }
 }
 

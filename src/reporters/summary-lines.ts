@@ -36,7 +36,7 @@ export function noticeLine(event: SpeechflowEvent, chalk: ChalkInstance): string
     case "summary-failed":
       return `${chalk.yellow("!")} ${printable(event.file)}: summary: ${printable(event.message)}`;
     case "worker-exit":
-      return `${chalk.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried`;
+      return `${chalk.yellow("!")} worker ${event.worker} ${event.reason}; ${event.inFlight} chunk(s) in flight will be retried${event.waiting > 0 ? `, ${event.waiting} waiting sent again` : ""}`;
     case "warning":
       return `${chalk.yellow("!")} ${event.file ? printable(event.file) + ": " : ""}${printable(event.message)}`;
     default:
