@@ -187,6 +187,7 @@ export class WorkerPool {
   private nextJobId = 1;
   private waiters: (() => void)[] = [];
   private ending = false;
+  private closed = false;
   /** chunks taken from the queue and not yet sent to a worker */
   private unsent = 0;
 
@@ -315,12 +316,12 @@ export class WorkerPool {
       });
       return { ...result, worker: `${deviceLabel(worker.slot.device)}/${worker.id}` };
     } catch (error) {
-      // it never ran: send it again as it was, it costs no attempt
-      if (error instanceof WorkerCrash && !error.ran) {
+      // it never ran: send it again as it was, it costs no attempt (not while closing: no worker would take it)
+      if (error instanceof WorkerCrash && !error.ran && !this.closed) {
         this.release(worker, solo);
         return this.dispatch(job, solo);
       }
-      if (error instanceof WorkerCrash && error.shared && !solo) {
+      if (error instanceof WorkerCrash && error.shared && !solo && !this.closed) {
         this.release(worker, solo);
         return this.dispatch(job, true);
       }
@@ -338,6 +339,7 @@ export class WorkerPool {
 
   /** Asks workers to exit and waits a little; stragglers are killed. */
   async close(timeoutMs = 5000): Promise<void> {
+    this.closed = true;
     this.queue.clear();
     await Promise.all(
       this.workers.map(async (w) => {
