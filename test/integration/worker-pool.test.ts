@@ -4,6 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SpeechflowEvent } from "../../src/core/events.js";
+import type { FaultPlan } from "../../src/core/fault-plan.js";
 import { WorkerPool } from "../../src/engine/worker-pool.js";
 import type { EngineParams } from "../../src/engine/worker-protocol.js";
 import { speak } from "../helpers/media.js";
@@ -33,6 +34,20 @@ afterEach(async () => {
   pool = undefined;
 });
 
+/** A started pool of one CPU worker on the micro model; its events are collected in `events`. */
+async function startPool(jobsPerWorker: number, faults?: FaultPlan): Promise<{ pool: WorkerPool; events: SpeechflowEvent[] }> {
+  const events: SpeechflowEvent[] = [];
+  pool = new WorkerPool({
+    modelPath: MICRO_MODEL_PATH,
+    slots: [{ device: { kind: "cpu" } }],
+    jobsPerWorker,
+    emit: (e) => events.push(e),
+    ...(faults ? { faults } : {}),
+  });
+  await pool.start();
+  return { pool, events };
+}
+
 describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   it("loads the model once per worker, however many chunks and pauses (smart-whisper's idle timer must not fire)", async () => {
     pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
@@ -46,8 +61,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   });
 
   it("sets up one whisper_state per concurrent chunk and reuses it (smart-whisper made one per chunk)", async () => {
-    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: () => {} });
-    await pool.start();
+    const { pool } = await startPool(2);
     const first = await pool.run({ label: "state#0", pcm, params });
     for (let i = 1; i < 4; i++) await pool.run({ label: `state#${i}`, pcm, params });
     await Promise.all([4, 5].map((i) => pool!.run({ label: `state#${i}`, pcm, params })));
@@ -85,15 +99,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   });
 
   it("survives a worker that aborts: only its in-flight chunk fails, a fresh worker takes the next", async () => {
-    const events: SpeechflowEvent[] = [];
-    pool = new WorkerPool({
-      modelPath: MICRO_MODEL_PATH,
-      slots: [{ device: { kind: "cpu" } }],
-      jobsPerWorker: 1,
-      emit: (e) => events.push(e),
-      faults: { abortNth: 2 },
-    });
-    await pool.start();
+    const { pool, events } = await startPool(1, { abortNth: 2 });
     await expect(pool.run({ label: "a#0", pcm, params })).resolves.toMatchObject({ segments: expect.any(Array) });
     await expect(pool.run({ label: "a#1", pcm, params })).rejects.toMatchObject({ code: "WORKER_CRASHED", retryable: true });
     await expect(pool.run({ label: "a#2", pcm, params })).resolves.toMatchObject({ segments: expect.any(Array) });
@@ -101,15 +107,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   });
 
   it("a crash with several chunks on board costs the innocent ones no attempt: each reruns alone, only the culprit fails", async () => {
-    const events: SpeechflowEvent[] = [];
-    pool = new WorkerPool({
-      modelPath: MICRO_MODEL_PATH,
-      slots: [{ device: { kind: "cpu" } }],
-      jobsPerWorker: 3,
-      emit: (e) => events.push(e),
-      faults: { abortMark: "poison" },
-    });
-    await pool.start();
+    const { pool, events } = await startPool(3, { abortMark: "poison" });
     const [innocent1, poison, innocent2] = await Promise.allSettled([
       pool.run({ label: "ok#1", pcm, params }),
       pool.run({ label: "poison#2", pcm, params }),
@@ -125,15 +123,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   });
 
   it("sends the next chunk ahead into the worker; when the running one crashes it, the waiting one is sent again at no cost", async () => {
-    const events: SpeechflowEvent[] = [];
-    pool = new WorkerPool({
-      modelPath: MICRO_MODEL_PATH,
-      slots: [{ device: { kind: "cpu" } }],
-      jobsPerWorker: 1,
-      emit: (e) => events.push(e),
-      faults: { abortMark: "poison" },
-    });
-    await pool.start();
+    const { pool, events } = await startPool(1, { abortMark: "poison" });
     const [poison, waiting] = await Promise.allSettled([pool.run({ label: "poison#1", pcm, params }), pool.run({ label: "ok#2", pcm, params })]);
     expect(poison).toMatchObject({ status: "rejected", reason: { code: "WORKER_CRASHED", retryable: true } });
     expect(waiting).toMatchObject({ status: "fulfilled", value: { segments: expect.any(Array) } });
@@ -144,8 +134,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   });
 
   it("once the input has ended, the last chunk waits for its nearly finished neighbour and then takes every thread", async () => {
-    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: () => {} });
-    await pool.start();
+    const { pool } = await startPool(2);
     // a full 30 s window each: two start together and end together, the third would otherwise run beside nothing
     const window = new Float32Array(16000 * 30);
     for (let at = 0; at + pcm.length <= window.length; at += pcm.length) window.set(pcm, at);
@@ -157,8 +146,7 @@ describe("WorkerPool (real whisper.cpp, generated micro model)", () => {
   });
 
   it("before the input has ended, every chunk keeps the threads it was given", async () => {
-    pool = new WorkerPool({ modelPath: MICRO_MODEL_PATH, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 2, emit: () => {} });
-    await pool.start();
+    const { pool } = await startPool(2);
     const results = await Promise.all([1, 2, 3].map((i) => pool!.run({ label: `w#${i}`, pcm, params: { ...params, threads: 1 } })));
     expect(results.map((r) => r.threads)).toEqual([1, 1, 1]);
   });
