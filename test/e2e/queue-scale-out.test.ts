@@ -299,12 +299,16 @@ function parsePrometheus(text: string): Map<string, number> {
 describe("Redis restarted without AOF", () => {
   it("the coordinator notices the lost jobs, says so, queues them again, and the run completes with identical outputs", async () => {
     const t = await setup("redis-lost");
-    const w = t.worker();
-    await w.waitFor(/ready on/);
+    // this worker holds meeting-1's chunk 1, so that job is certainly in Redis when Redis goes down
+    const holder = t.worker({ SPEECHFLOW_FAULT_HOLD_MARK: "meeting-1.mp3#1" });
+    await holder.waitFor(/ready on/);
     const run = startCli(t.transcribe(), { cwd: work, env: env() });
-    await waitForEvents(run.child, (events) => events.filter((e) => e.type === "chunk-done").length >= 2);
+    await holder.waitFor(/holding .*meeting-1\.mp3#1/);
     await redis!.kill();
     await redis!.launch();
+    holder.child.kill("SIGKILL");
+    await holder.exited;
+    t.worker();
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
     expect(tree(t.out)).toEqual(reference);
