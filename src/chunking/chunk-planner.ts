@@ -46,8 +46,8 @@ export interface PlannerOptions {
   cutSearchSeconds?: number;
 }
 
-/** 4: Silero VAD, cuts at the latest pause (issue 11) */
-export const PLANNER_VERSION = 4;
+/** 4: Silero VAD, cuts at the latest pause (issue 11); 5: Silero in 64 ms windows at threshold 0.3 */
+export const PLANNER_VERSION = 5;
 const MIN_PIECE_SECONDS = 3;
 /** a chunk of its own is cut at a pause no earlier than this before the limit (else at the quietest point) */
 const PAUSE_SEARCH_SECONDS = 12;

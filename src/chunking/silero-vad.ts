@@ -25,14 +25,27 @@ export interface SileroSettings {
   minSpeechSeconds: number;
   /** audio kept around each span: Silero's span ends where the probability falls, before a word's soft tail */
   padSeconds: number;
+  /** samples per model call: Silero v4 takes 512, 1024 or 1536 at 16 kHz */
+  windowSamples: number;
 }
 
-/** tuned on npm run bench:vad: the lowest recall over every noise and SNR there is 1.0 (docs/BENCHMARKS.md) */
-const SILERO_DEFAULTS: SileroSettings = { threshold: 0.2, minSilenceSeconds: 0.1, minSpeechSeconds: 0.05, padSeconds: 0.25 };
+/**
+ * Tuned on npm run bench:vad (docs/BENCHMARKS.md): the lowest recall over every noise and SNR there
+ * is 1.0. 1024-sample windows (64 ms) halve Silero's CPU against 512 (one model call per 64 ms
+ * instead of per 32 ms; it was ~8% of the tiny model's compute on 2 cores) and keep recall 1.0 at a
+ * threshold of 0.3, where 512-sample windows needed 0.2. At 0.2, sherpa's release threshold
+ * (threshold - 0.15 = 0.05) let a room's noise floor hold pauses of up to 2 s open as speech;
+ * at 0.3 the meetings of npm run bench need 11 windows instead of 13.
+ */
+export const sileroDefaults: Readonly<SileroSettings> = Object.freeze({
+  threshold: 0.3,
+  minSilenceSeconds: 0.1,
+  minSpeechSeconds: 0.05,
+  padSeconds: 0.25,
+  windowSamples: 1024,
+});
 
 const SAMPLE_RATE = 16_000;
-/** Silero's window at 16 kHz */
-const WINDOW = 512;
 /** a span that starts later may still begin this far before the audio fed so far (sherpa dates a span's start back) */
 const LOOKBACK_SECONDS = 0.5;
 /**
@@ -48,7 +61,7 @@ export function sileroModelPath(): string {
 }
 
 /** Loads sherpa-onnx's VAD with Silero; throws (with sherpa's reason) when the addon or the model does not load. */
-function loadSileroVad(model: string, settings: SileroSettings = SILERO_DEFAULTS): SherpaVad {
+function loadSileroVad(model: string, settings: SileroSettings = sileroDefaults): SherpaVad {
   const sherpa = require("sherpa-onnx-node") as SherpaVadModule;
   const config = {
     sileroVad: {
@@ -56,7 +69,7 @@ function loadSileroVad(model: string, settings: SileroSettings = SILERO_DEFAULTS
       threshold: settings.threshold,
       minSilenceDuration: settings.minSilenceSeconds,
       minSpeechDuration: settings.minSpeechSeconds,
-      windowSize: WINDOW,
+      windowSize: settings.windowSamples,
       maxSpeechDuration: 3600,
     },
     sampleRate: SAMPLE_RATE,
@@ -75,7 +88,7 @@ const idle = new Map<string, SherpaVad[]>();
 /** Loads a detector, runs it once and keeps it for the first file; throws when it does not load. */
 export function warmSilero(model: string): void {
   const vad = takeVad(model);
-  vad.acceptWaveform(new Float32Array(WINDOW));
+  vad.acceptWaveform(new Float32Array(sileroDefaults.windowSamples));
   idle.set(model, [...(idle.get(model) ?? []), vad]);
 }
 
@@ -89,7 +102,7 @@ function takeVad(model: string): SherpaVad {
 /**
  * Silero VAD (through sherpa-onnx) as the planner's classifier. sherpa reports a span of speech
  * once the pause after it is heard; until then the frames since the last decided one wait. The
- * audio is fed one 512-sample window at a time so that when frames are decided does not depend
+ * audio is fed one model window at a time so that when frames are decided does not depend
  * on the decoder's block sizes (a resumed run plans the same chunks). Speech that goes on for
  * FORCE_SECONDS without a pause is decided as speech so far, and sherpa starts afresh.
  */
@@ -101,7 +114,8 @@ export class SileroClassifier implements SpeechClassifier {
   private readonly shared: boolean;
   private readonly frame = Math.round(SAMPLE_RATE * FRAME_SECONDS);
   private readonly lookback: number;
-  private carry = new Float32Array(WINDOW);
+  private readonly window: number;
+  private readonly carry: Float32Array;
   private carryLen = 0;
   private fed = 0;
   /** the end of the audio fed when sherpa last heard no speech */
@@ -118,11 +132,13 @@ export class SileroClassifier implements SpeechClassifier {
 
   /** `tuning`: other settings than the defaults (bench:vad --silero) */
   constructor(model: string, tuning: Partial<SileroSettings> = {}) {
-    const settings = { ...SILERO_DEFAULTS, ...tuning };
+    const settings = { ...sileroDefaults, ...tuning };
     this.model = model;
     this.shared = Object.keys(tuning).length === 0;
     this.vad = this.shared ? takeVad(model) : loadSileroVad(model, settings);
     this.padSeconds = settings.padSeconds;
+    this.window = settings.windowSamples;
+    this.carry = new Float32Array(this.window);
     this.lookback = Math.round((LOOKBACK_SECONDS + settings.minSpeechSeconds) * SAMPLE_RATE);
   }
 
@@ -131,14 +147,14 @@ export class SileroClassifier implements SpeechClassifier {
     let at = 0;
     let horizon = this.decided * this.frame;
     while (at < samples.length) {
-      const take = Math.min(WINDOW - this.carryLen, samples.length - at);
+      const take = Math.min(this.window - this.carryLen, samples.length - at);
       this.carry.set(samples.subarray(at, at + take), this.carryLen);
       this.carryLen += take;
       at += take;
-      if (this.carryLen < WINDOW) break;
+      if (this.carryLen < this.window) break;
       this.vad.acceptWaveform(this.carry);
       this.carryLen = 0;
-      this.fed += WINDOW;
+      this.fed += this.window;
       horizon = Math.max(horizon, this.afterWindow());
     }
     return this.decideUntil(horizon);

@@ -91,9 +91,13 @@ describe("Silero VAD through sherpa-onnx", () => {
     expect(missed / SR, "speech seconds not sent").toBeLessThan(0.05);
   });
 
-  it("keeps every sentence under a low rumble too (where it holds speech on into the pauses: Silero's end threshold is 0.05)", () => {
+  it("keeps every sentence under a low rumble, and leaves out a 3 s pause there (at threshold 0.2 it held the pause open as speech)", () => {
     const sent = covered(plan(resolveVad("silero"), rumble.samples, 4000), rumble.samples.length);
     expect(missedSeconds(rumble, sent), "speech seconds not sent").toBeLessThan(0.05);
+    const pause = rumble.pauses[1]!; // 3 s
+    const inPause = sent.subarray(pause.start, pause.end).reduce((n, v) => n + v, 0) / SR;
+    // 1.4 s is sent: the padding either side (0.25 s) and Silero's release after the last word; 3 s at the old defaults
+    expect(inPause, "seconds of the 3 s pause sent").toBeLessThan(2);
   });
 
   it("plans the same chunks whatever the decoder's block sizes", () => {
