@@ -50,8 +50,7 @@ export function vadSection(v) {
   return lines;
 }
 
-/** Silero's settings in the run; results before planner 5 did not record them (32 ms windows, threshold 0.2) @param {any} s */
+/** Silero's settings in the run; results before planner 5 did not record them @param {string | undefined} s */
 function sileroLine(s) {
-  const { windowSamples, threshold } = s ?? { windowSamples: 512, threshold: 0.2 };
-  return `in ${Math.round((windowSamples / 16000) * 1000)} ms windows at threshold ${threshold}`;
+  return `at ${s ?? "threshold 0.2, 32 ms windows"}`;
 }

@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { ChunkPlanner } = await import(pathToFileURL(join(root, "dist/chunking/chunk-planner.js")).href);
-const { SileroClassifier, sileroDefaults, sileroModelPath } = await import(pathToFileURL(join(root, "dist/chunking/silero-vad.js")).href);
+const { SileroClassifier, sileroModelPath, sileroSettingsText } = await import(pathToFileURL(join(root, "dist/chunking/silero-vad.js")).href);
 const baselineAt = process.argv.indexOf("--baseline-planner");
 const sileroAt = process.argv.indexOf("--silero");
 /** `--silero '{"threshold":0.3}'`: try other Silero settings (tuning) */
@@ -223,7 +223,7 @@ const result = {
     pauses: PAUSES,
   },
   settings: { ...PLAN, frameMs: 10 },
-  silero: { ...sileroDefaults, ...sileroSettings },
+  silero: sileroSettingsText(sileroSettings),
   processingMsPerAudioMinute: Object.fromEntries(
     vads.map((v) => [v, Math.round((timing[/** @type {"energy" | "silero"} */ (v)] / ((conditions.length * pcm.length) / SR)) * 60)]),
   ),

@@ -37,13 +37,19 @@ export interface SileroSettings {
  * (threshold - 0.15 = 0.05) let a room's noise floor hold pauses of up to 2 s open as speech;
  * at 0.3 the meetings of npm run bench need 11 windows instead of 13.
  */
-export const sileroDefaults: Readonly<SileroSettings> = Object.freeze({
+const sileroDefaults: Readonly<SileroSettings> = Object.freeze({
   threshold: 0.3,
   minSilenceSeconds: 0.1,
   minSpeechSeconds: 0.05,
   padSeconds: 0.25,
   windowSamples: 1024,
 });
+
+/** How Silero runs (doctor; bench:vad with its tuning): "threshold 0.3, 64 ms windows" */
+export function sileroSettingsText(tuning: Partial<SileroSettings> = {}): string {
+  const { threshold, windowSamples } = { ...sileroDefaults, ...tuning };
+  return `threshold ${threshold}, ${Math.round((windowSamples / SAMPLE_RATE) * 1000)} ms windows`;
+}
 
 const SAMPLE_RATE = 16_000;
 /** a span that starts later may still begin this far before the audio fed so far (sherpa dates a span's start back) */

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { resolveVad, type VadMode } from "../chunking/resolve-vad.js";
+import { sileroSettingsText } from "../chunking/silero-vad.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
 import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
@@ -49,7 +50,7 @@ function simdFlags(): string[] {
 function vadCheck(mode: VadMode): DoctorCheck {
   try {
     const choice = resolveVad(mode);
-    return { name: "VAD", ok: true, detail: `${choice.kind === "silero" ? `Silero (${choice.model})` : "energy"}: ${choice.why}` };
+    return { name: "VAD", ok: true, detail: `${choice.kind === "silero" ? `Silero (${choice.model}, ${sileroSettingsText()})` : "energy"}: ${choice.why}` };
   } catch (error) {
     return { name: "VAD", ok: false, detail: toSpeechflowError(error).message };
   }

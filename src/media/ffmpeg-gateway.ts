@@ -1,9 +1,12 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { endianness } from "node:os";
 import { delimiter, join } from "node:path";
 import { execa } from "execa";
 import { SpeechflowError } from "../errors/speechflow-error.js";
+import { type PcmWavLayout, pcmWavLayout } from "./pcm-wav-layout.js";
 
 /**
  * The one module that starts ffmpeg. Arguments are always an array (no shell), and local inputs
@@ -117,16 +120,82 @@ function decodeFailure(rawStderr: string, file: string, exitCode: number | undef
   return new SpeechflowError("FFMPEG_FAILED", `ffmpeg failed (${reason})`, { file, retryable: true });
 }
 
+interface DecodeOptions {
+  signal?: AbortSignal;
+  onDeclaredDuration?: (ms: number) => void;
+  channels?: 1 | 2;
+}
+
 /**
  * Streams the first audio track of `file` as 16 kHz mono float32 PCM. Blocks arrive as ffmpeg
  * writes them; the consumer's pace back-pressures ffmpeg through the pipe, so memory stays
- * bounded whatever the file's length.
+ * bounded whatever the file's length. A WAV file that already holds 16 kHz mono 16-bit PCM is
+ * read directly (see pcmWavLayout): the same samples, without an ffmpeg process.
  */
-export async function* decodePcm(
-  ffmpegPath: string,
-  file: string,
-  options: { signal?: AbortSignal; onDeclaredDuration?: (ms: number) => void; channels?: 1 | 2 } = {},
-): AsyncGenerator<Float32Array, DecodeResult> {
+export async function* decodePcm(ffmpegPath: string, file: string, options: DecodeOptions = {}): AsyncGenerator<Float32Array, DecodeResult> {
+  const wav = (options.channels ?? 1) === 1 ? await wavLayout(file) : undefined;
+  if (wav) return yield* readPcmWav(file, wav, options);
+  return yield* decodeWithFfmpeg(ffmpegPath, file, options);
+}
+
+/** The layout of a whisper-ready WAV file; undefined for anything else, or when it cannot be read here (ffmpeg then says why). */
+async function wavLayout(file: string): Promise<PcmWavLayout | undefined> {
+  try {
+    const handle = await open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      const head = Buffer.alloc(Math.min(size, 65536));
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      return pcmWavLayout(head.subarray(0, bytesRead), size);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** WAV samples are little-endian: viewed as they are on such a machine (every one Node ships for but s390x) */
+const LITTLE_ENDIAN = endianness() === "LE";
+/** 1 MiB: 32 s of audio per read */
+const WAV_BLOCK_BYTES = 1 << 20;
+
+async function* readPcmWav(file: string, wav: PcmWavLayout, options: DecodeOptions): AsyncGenerator<Float32Array, DecodeResult> {
+  const declaredMs = Math.round(wav.dataBytes / 2 / (SAMPLE_RATE / 1000));
+  options.onDeclaredDuration?.(declaredMs);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    throw new SpeechflowError("MEDIA_UNREADABLE", `cannot read the file (${(error as Error).message})`, { file });
+  }
+  let samples = 0;
+  try {
+    const bytes = Buffer.alloc(Math.min(WAV_BLOCK_BYTES, wav.dataBytes));
+    for (let at = 0; at < wav.dataBytes; ) {
+      if (options.signal?.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted", { file });
+      const { bytesRead } = await handle.read(bytes, 0, Math.min(bytes.length, wav.dataBytes - at), wav.dataOffset + at);
+      // the file shrank since its header was read: what was read stands, the shortfall is reported as for ffmpeg
+      if (bytesRead < 2) break;
+      const usable = bytesRead - (bytesRead % 2);
+      const block = new Float32Array(usable / 2);
+      if (LITTLE_ENDIAN) {
+        const s16 = new Int16Array(bytes.buffer, bytes.byteOffset, block.length);
+        for (let i = 0; i < block.length; i++) block[i] = s16[i]! / 32768;
+      } else {
+        for (let i = 0; i < block.length; i++) block[i] = bytes.readInt16LE(i * 2) / 32768;
+      }
+      at += usable;
+      samples += block.length;
+      yield block;
+    }
+  } finally {
+    await handle.close();
+  }
+  return { samples, declaredMs };
+}
+
+async function* decodeWithFfmpeg(ffmpegPath: string, file: string, options: DecodeOptions): AsyncGenerator<Float32Array, DecodeResult> {
   // the consumer pulls from ffmpeg's stdout pipe: while it waits (engine busy), ffmpeg blocks
   const child = spawn(
     ffmpegPath,

@@ -50,7 +50,10 @@ describe("--vad", () => {
       const report = JSON.parse(result.stdout) as { checks: { name: string; ok: boolean; detail: string }[] };
       return report.checks.find((c) => c.name === "VAD");
     };
-    expect(await check([])).toMatchObject({ ok: true, detail: expect.stringMatching(/^Silero \(.*silero_vad\.onnx\): vad auto, and Silero's model loads$/) });
+    expect(await check([])).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^Silero \(.*silero_vad\.onnx, threshold 0\.3, 64 ms windows\): vad auto, and Silero's model loads$/),
+    });
     expect(await check(["--vad", "energy"])).toMatchObject({ ok: true, detail: "energy: vad set to energy" });
   });
 });

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage } from "../../src/media/ffmpeg-gateway.js";
@@ -8,9 +9,8 @@ import { ARTIFACTS } from "../helpers/paths.js";
 const dir = join(ARTIFACTS, "decode");
 let speech: string;
 
-async function decodeAll(file: string) {
-  const ff = await resolveFfmpeg("", process.env);
-  const gen = decodePcm(ff.path, file);
+async function decodeAll(file: string, ffmpegPath?: string) {
+  const gen = decodePcm(ffmpegPath ?? (await resolveFfmpeg("", process.env)).path, file);
   let samples = 0;
   let energy = 0;
   let blocks = 0;
@@ -64,6 +64,40 @@ describe.sequential("ffmpeg gateway (real ffmpeg)", () => {
     const { samples, blocks } = await decodeAll(file);
     expect(samples / SAMPLE_RATE).toBeGreaterThan(125);
     expect(blocks).toBeGreaterThan(20);
+  });
+
+  it("reads a 16 kHz mono 16-bit WAV itself (no ffmpeg process), with exactly the samples ffmpeg gives", async () => {
+    const file = join(dir, "whisper-ready.wav");
+    ffmpeg(["-i", speech, "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le", file]);
+    expect(readFileSync(file).includes("LIST"), "ffmpeg's WAV has a LIST chunk before the data").toBe(true);
+    const gen = decodePcm("/no/such/ffmpeg", file);
+    const blocks: Float32Array[] = [];
+    let declared: number | undefined;
+    for (;;) {
+      const next = await gen.next();
+      if (next.done) {
+        declared = next.value.declaredMs;
+        break;
+      }
+      blocks.push(next.value);
+    }
+    const ours = Float32Array.from(blocks.flatMap((b) => [...b]));
+    const out = execFileSync("ffmpeg", ["-nostdin", "-loglevel", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"]);
+    const theirs = new Float32Array(out.buffer, out.byteOffset, out.length / 4);
+    expect(ours.length).toBe(theirs.length);
+    expect(Buffer.from(ours.buffer).equals(Buffer.from(theirs.buffer, theirs.byteOffset, theirs.byteLength))).toBe(true);
+    expect(declared).toBe(Math.round((theirs.length / SAMPLE_RATE) * 1000));
+  });
+
+  it("leaves a WAV whose header claims more audio than the file holds (cut short, still being written) to ffmpeg", async () => {
+    const whole = readFileSync(join(dir, "whisper-ready.wav"));
+    const file = join(dir, "cut-short.wav");
+    const half = Math.floor(whole.length / 2);
+    writeFileSync(file, whole.subarray(0, half));
+    await expect(decodeAll(file, "/no/such/ffmpeg"), "not read directly: ffmpeg is asked").rejects.toMatchObject({ code: "FFMPEG_FAILED" });
+    const { samples } = await decodeAll(file);
+    // ffmpeg decodes what the file holds
+    expect(Math.abs(samples - (half - 78) / 2)).toBeLessThan(100);
   });
 
   it("reports a text file named .wav as unreadable, naming ffmpeg's reason", async () => {
