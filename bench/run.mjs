@@ -178,8 +178,9 @@ function short(out, seed) {
   return writeWav(out, withNoiseFloor(join16(parts).subarray(0, Math.round(seconds * 16000)), seed));
 }
 
-// sizes: a full run takes about 25 minutes on 2 cores; --short N and --long-hours H change the largest parts
-const SHORT_FILES = Number(argv[argv.indexOf("--short") + 1] || 0) || (QUICK ? 10 : 40);
+// sizes: a full run takes about an hour on 2 cores (the 100 short files the issue asks for about 27 min of it, the
+// memory part about 18); --short N and --long-hours H change the largest parts
+const SHORT_FILES = Number(argv[argv.indexOf("--short") + 1] || 0) || (QUICK ? 10 : 100);
 const corpus = {
   // 70-130 s each, lengths spread so that silence can only save whole windows
   meetings: Array.from({ length: QUICK ? 2 : 4 }, (_, i) =>
