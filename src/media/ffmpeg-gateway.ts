@@ -216,7 +216,9 @@ async function* decodeWithFfmpeg(ffmpegPath: string, file: string, options: Deco
       "f32le",
       "pipe:1",
     ],
-    { stdio: ["ignore", "pipe", "pipe"], ...(options.signal ? { signal: options.signal } : {}) },
+    // on abort SIGKILL: ffmpeg takes SIGTERM as a request to finish, and one blocked writing into a
+    // full pipe (a consumer that stopped reading) never gets to it, so the run could not exit
+    { stdio: ["ignore", "pipe", "pipe"], ...(options.signal ? { signal: options.signal, killSignal: "SIGKILL" as const } : {}) },
   );
   const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
     child.once("error", (error) => resolve({ code: null, error }));

@@ -74,6 +74,8 @@ interface Decoded {
 }
 
 const spansEqual = (a: Span[], b: Span[]) => a.length === b.length && a.every((s, i) => s.start === b[i]!.start && s.end === b[i]!.end);
+/** what closing a decode early hands back; never read */
+const NOT_DECODED: DecodeResult = { samples: 0, declaredMs: undefined };
 const msOf = (samples: number) => Math.round((samples * 1000) / SAMPLE_RATE);
 const textOf = (segments: { text: string }[]) => segments.map((s) => s.text.trim()).join(" ");
 
@@ -211,11 +213,11 @@ export class FileJob {
     };
     let decoded: DecodeResult | undefined;
     let error: SpeechflowError | undefined;
+    const stream = decodePcm(this.deps.ffmpegPath, local, {
+      signal,
+      onDeclaredDuration: (ms) => emit({ type: "file-duration", file: file.path, durationMs: ms }),
+    });
     try {
-      const stream = decodePcm(this.deps.ffmpegPath, local, {
-        signal,
-        onDeclaredDuration: (ms) => emit({ type: "file-duration", file: file.path, durationMs: ms }),
-      });
       for (;;) {
         const next = await stream.next();
         if (next.done) {
@@ -228,6 +230,10 @@ export class FileJob {
       if (!signal.aborted) for (const chunk of tail.finish(planner.finish())) await handle(chunk);
     } catch (raw) {
       error = toSpeechflowError(raw);
+    } finally {
+      // a decode left early (interrupted, or a chunk failed the run) is closed: ffmpeg, blocked
+      // writing into a pipe nobody reads, would otherwise outlive the run and keep the process alive
+      if (decoded === undefined) await stream.return(NOT_DECODED).catch(() => undefined);
     }
     hooks.decoded?.();
     // chunks already handed to the engine finish (and are committed) whatever happened to decoding

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePcm, resolveFfmpeg, SAMPLE_RATE, truncationMessage } from "../../src/media/ffmpeg-gateway.js";
@@ -98,6 +98,29 @@ describe.sequential("ffmpeg gateway (real ffmpeg)", () => {
     const { samples } = await decodeAll(file);
     // ffmpeg decodes what the file holds
     expect(Math.abs(samples - (half - 78) / 2)).toBeLessThan(100);
+  });
+
+  it("an abort ends ffmpeg even when its consumer stopped reading and left it blocked on a full pipe", async () => {
+    const file = compose([speech, 120, speech], join(dir, "abandoned.flac"));
+    const running = () =>
+      readdirSync("/proc")
+        .filter((pid) => /^\d+$/.test(pid))
+        .some((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`file:${file}`);
+          } catch {
+            return false;
+          }
+        });
+    const controller = new AbortController();
+    const gen = decodePcm((await resolveFfmpeg("", process.env)).path, file, { signal: controller.signal });
+    await gen.next(); // one block, then nobody reads: ffmpeg fills the pipe and blocks writing
+    await new Promise((r) => setTimeout(r, 500));
+    expect(running(), "ffmpeg runs, blocked on the pipe").toBe(true);
+    controller.abort();
+    const deadline = Date.now() + 5000;
+    while (running() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(running(), "ffmpeg still running 5 s after the abort").toBe(false);
   });
 
   it("reports a text file named .wav as unreadable, naming ffmpeg's reason", async () => {
