@@ -13,8 +13,8 @@ const EXTENSIBLE = 0xfffe;
  * The layout of a RIFF/WAVE file holding 16 kHz mono 16-bit PCM (what whisper.cpp's own tools
  * write and read), from its first bytes (`head`, the fmt and data chunk headers included) and its
  * size; undefined for anything else, which ffmpeg decodes: other rates, channels or sample formats,
- * a data chunk that claims more bytes than the file holds (a truncated or still-growing file, whose
- * shortfall ffmpeg reports), or a header this does not understand. Reading such a file directly
+ * a data chunk that claims more bytes than the file holds (a truncated or still-growing file, which
+ * ffmpeg decodes as far as it goes), or a header this does not understand. Reading such a file directly
  * saves an ffmpeg process per file (about 0.1 s of CPU: as much as whisper's tiny model spends on a
  * second of audio), and its samples are the same ffmpeg would give: s16 / 32768 is exact in float32.
  */
