@@ -193,21 +193,38 @@ const corpus = {
 /** @param {string[]} files */
 const seconds = (files) => files.reduce((n, f) => n + readWav(f).length / 16000, 0);
 
-// ---------------------------------------------------------------- whisper.cpp's CLI, stock
+// ---------------------------------------------------------------- whisper.cpp's CLI
+// Two builds of whisper.cpp's own CLI from the sources inside smart-whisper, speechflow's patches
+// (scripts/build-engine.mjs) taken back: what `make` builds (the baseline the targets are judged
+// against), and, where pkg-config finds OpenBLAS, `make GGML_OPENBLAS=1` (as speechflow's engine is
+// built), so the tables also show speechflow against a CLI with the same matrix library.
 const swDir = dirname(require.resolve("smart-whisper/package.json"));
-const wcppDir = join(work, "whisper.cpp");
-const wcpp = join(wcppDir, "main");
-if (!existsSync(wcpp)) {
-  log("building whisper.cpp's main from the sources inside smart-whisper (its Makefile, native flags) ...");
-  rmSync(wcppDir, { recursive: true, force: true });
-  cpSync(join(swDir, "whisper.cpp"), wcppDir, { recursive: true, filter: (src) => !src.endsWith(".o") && !src.endsWith(".a") });
-  // stock whisper.cpp: take back speechflow's one-line RNG patch (scripts/build-engine.mjs)
-  const source = join(wcppDir, "src", "whisper.cpp");
-  writeFileSync(source, readFileSync(source, "utf8").replace(/\n\s*state->decoders\[0\]\.rng = std::mt19937\(0\); \/\/ speechflow[^\n]*/, ""));
-  mkdirSync(join(wcppDir, "scripts"), { recursive: true });
-  writeFileSync(join(wcppDir, "scripts", "get-flags.mk"), "");
-  execFileSync("make", ["-C", wcppDir, `-j${CORES}`, "main"], { stdio: "ignore" });
+/** @param {string} dir @param {Record<string, string>} env @returns {string} the main binary */
+function buildCli(dir, env) {
+  const bin = join(dir, "main");
+  if (existsSync(bin)) return bin;
+  log(`building whisper.cpp's main in ${dir} (its Makefile, native flags${env.GGML_OPENBLAS ? ", OpenBLAS" : ""}) ...`);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(join(swDir, "whisper.cpp"), dir, { recursive: true, filter: (src) => !src.endsWith(".o") && !src.endsWith(".a") });
+  const unpatch = (/** @type {string} */ file, /** @type {RegExp} */ from, /** @type {string} */ to) =>
+    writeFileSync(join(dir, file), readFileSync(join(dir, file), "utf8").replace(from, to));
+  unpatch(join("src", "whisper.cpp"), /\n\s*state->decoders\[0\]\.rng = std::mt19937\(0\); \/\/ speechflow[^\n]*/, "");
+  unpatch(join("ggml", "src", "ggml-blas.cpp"), /openblas_set_num_threads\(1\); \/\/ speechflow[^\n]*/, "openblas_set_num_threads(ctx->n_threads);");
+  mkdirSync(join(dir, "scripts"), { recursive: true });
+  writeFileSync(join(dir, "scripts", "get-flags.mk"), "");
+  execFileSync("make", ["-C", dir, `-j${CORES}`, "main"], { stdio: "ignore", env: { ...process.env, ...env } });
+  return bin;
 }
+const wcpp = buildCli(join(work, "whisper.cpp"), {});
+const hasOpenblas = (() => {
+  try {
+    execFileSync("pkg-config", ["--exists", "openblas"]);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const wcppBlas = hasOpenblas ? buildCli(join(work, "whisper.cpp-openblas"), { GGML_OPENBLAS: "1" }) : undefined;
 
 // ---------------------------------------------------------------- measurement
 /**
@@ -282,9 +299,9 @@ function cliTimings(stderr) {
 
 /** @typedef {{ wallMs: number, peakRssBytes: number, windows: number, audioSentSeconds?: number, timings?: ReturnType<typeof cliTimings>, layout?: string }} ToolRun */
 
-/** @param {string[]} files @param {string} model @returns {Promise<ToolRun>} */
-async function whisperCpp(files, model) {
-  const r = await measured(wcpp, ["-m", model, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-otxt", ...files.flatMap((f) => ["-f", f])]);
+/** @param {string[]} files @param {string} model @param {string} [bin] @returns {Promise<ToolRun>} */
+async function whisperCpp(files, model, bin = wcpp) {
+  const r = await measured(bin, ["-m", model, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-otxt", ...files.flatMap((f) => ["-f", f])]);
   for (const f of files) rmSync(`${f}.txt`, { force: true });
   const timings = cliTimings(r.stderr);
   return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, windows: timings.windows, timings };
@@ -338,7 +355,8 @@ const results = {
   node: process.version,
   engineBuild: (() => {
     try {
-      return JSON.parse(readFileSync(join(swDir, "build", "speechflow-engine.json"), "utf8")).mode;
+      const info = JSON.parse(readFileSync(join(swDir, "build", "speechflow-engine.json"), "utf8"));
+      return info.flags ? `${info.mode} (${info.flags})` : info.mode;
     } catch {
       return "default";
     }
@@ -360,9 +378,18 @@ for (const [name, files] of Object.entries(corpus)) {
   const byModel = {};
   for (const [variant, m] of Object.entries(variants)) {
     const cpp = await repeat(`${name}/${variant} whisper.cpp -t ${CORES}`, () => whisperCpp(files, m.path));
+    const cppBlas = wcppBlas ? await repeat(`${name}/${variant} whisper.cpp OpenBLAS -t ${CORES}`, () => whisperCpp(files, m.path, wcppBlas)) : undefined;
     const sf = await repeat(`${name}/${variant} speechflow (defaults)`, () => speechflow(files, m.path));
-    byModel[variant] = { whisperCpp: cpp, speechflow: sf, speedup: cpp.wallMs / sf.wallMs };
-    log(`${name}/${variant}: speechflow is ${(cpp.wallMs / sf.wallMs).toFixed(2)}x whisper.cpp`);
+    byModel[variant] = {
+      whisperCpp: cpp,
+      whisperCppOpenblas: cppBlas,
+      speechflow: sf,
+      speedup: cpp.wallMs / sf.wallMs,
+      speedupVsOpenblas: cppBlas && cppBlas.wallMs / sf.wallMs,
+    };
+    log(
+      `${name}/${variant}: speechflow is ${(cpp.wallMs / sf.wallMs).toFixed(2)}x whisper.cpp${cppBlas ? `, ${(cppBlas.wallMs / sf.wallMs).toFixed(2)}x whisper.cpp with OpenBLAS` : ""}`,
+    );
   }
   results.corpora[name] = { files: files.length, audioSeconds: audio, byModel };
 }
@@ -380,13 +407,25 @@ if (want("engine")) {
     /** @type {number[]} */
     const cliPerWindow = [];
     /** @type {number[]} */
+    const cliBlasPerWindow = [];
+    /** @type {number[]} */
     const sfPerWindow = [];
     /** @type {ReturnType<typeof cliTimings> | undefined} */
     let timings;
+    /** @type {ReturnType<typeof cliTimings> | undefined} */
+    let timingsBlas;
+    /** @param {string} bin */
+    const cliRun = async (bin) => {
+      const r = await measured(bin, ["-m", m.path, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-f", tenWindows]);
+      return cliTimings(r.stderr);
+    };
     for (let run = 0; run < RUNS; run++) {
-      const r = await measured(wcpp, ["-m", m.path, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-f", tenWindows]);
-      timings = cliTimings(r.stderr);
+      timings = await cliRun(wcpp);
       cliPerWindow.push((timings.totalMs - timings.loadMs) / timings.windows);
+      if (wcppBlas) {
+        timingsBlas = await cliRun(wcppBlas);
+        cliBlasPerWindow.push((timingsBlas.totalMs - timingsBlas.loadMs) / timingsBlas.windows);
+      }
       const pool = new WorkerPool({ modelPath: m.path, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
       await pool.start();
       const started = performance.now();
@@ -398,11 +437,15 @@ if (want("engine")) {
       windows: 10,
       threads: CORES,
       whisperCppMsPerWindow: median(cliPerWindow),
+      whisperCppOpenblasMsPerWindow: cliBlasPerWindow.length > 0 ? median(cliBlasPerWindow) : undefined,
       speechflowMsPerWindow: median(sfPerWindow),
-      runs: { whisperCpp: cliPerWindow.map(Math.round), speechflow: sfPerWindow.map(Math.round) },
+      runs: { whisperCpp: cliPerWindow.map(Math.round), whisperCppOpenblas: cliBlasPerWindow.map(Math.round), speechflow: sfPerWindow.map(Math.round) },
       whisperCppTimings: timings,
+      whisperCppOpenblasTimings: timingsBlas,
     };
-    log(`engine/${variant}: whisper.cpp ${median(cliPerWindow).toFixed(0)} ms/window, speechflow ${median(sfPerWindow).toFixed(0)} ms/window`);
+    log(
+      `engine/${variant}: whisper.cpp ${median(cliPerWindow).toFixed(0)} ms/window${cliBlasPerWindow.length > 0 ? `, with OpenBLAS ${median(cliBlasPerWindow).toFixed(0)}` : ""}, speechflow ${median(sfPerWindow).toFixed(0)} ms/window`,
+    );
   }
 }
 

@@ -37,6 +37,18 @@ function engineBuildInfo(): { mode: string; flags?: string; missingPatches?: str
   }
 }
 
+/** The doctor's line about the installed engine build, with what would make it faster or safer. */
+export function engineBuildDetail(engine: { mode: string; flags?: string; missingPatches?: string[] }): string {
+  let detail = `${engine.mode}${engine.flags ? ` [${engine.flags}]` : ""}`;
+  // the native build links OpenBLAS only when pkg-config found it at install time
+  if (engine.mode === "native" && !engine.flags?.includes("OpenBLAS")) {
+    detail += "; without OpenBLAS: install libopenblas-dev and pkg-config, then npm rebuild speechflow (encoding about 2x faster)";
+  }
+  // scripts/build-engine.mjs could not apply a source patch (state reuse, RNG reseed): slower, and resumed runs may differ
+  if (engine.missingPatches?.length) detail += `; NOT patched (smart-whisper changed?): ${engine.missingPatches.join("; ")}`;
+  return detail;
+}
+
 function simdFlags(): string[] {
   try {
     const flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.split(/\s+/) ?? [];
@@ -72,9 +84,7 @@ export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPat
     try {
       createRequire(import.meta.url)("smart-whisper");
       addonOk = true;
-      addonDetail = `${engine.mode}${engine.flags ? ` [${engine.flags}]` : ""}`;
-      // scripts/build-engine.mjs could not apply a source patch (state reuse, RNG reseed): slower, and resumed runs may differ
-      if (engine.missingPatches?.length) addonDetail += `; NOT patched (smart-whisper changed?): ${engine.missingPatches.join("; ")}`;
+      addonDetail = engineBuildDetail(engine);
     } catch (error) {
       addonDetail = `the whisper.cpp addon does not load: ${(error as Error).message.split("\n")[0]}; run npm rebuild smart-whisper`;
     }
