@@ -1,7 +1,5 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../commands/command-context.js";
-import { queueCleanCommand, queueDrainCommand, queueRetryFailedCommand, queueStatusCommand } from "../commands/queue.js";
-import { startWorkerCommand } from "../commands/worker.js";
 import type { ConfigKey } from "../config/config-schema.js";
 import { loadConfig } from "../config/load-config.js";
 import { gpusToDeviceSpec } from "../engine/devices.js";
@@ -10,6 +8,10 @@ import { redactRedisUrl } from "../queue/redis-options.js";
 import { queueActionText, queueStatusText, workerNoteLine } from "../reporters/queue-text.js";
 import { stoppedExitCode } from "./exit-codes.js";
 import { seamsFromEnv } from "./run-session.js";
+
+// BullMQ and ioredis take ~0.5 s to load: only the queue commands that run pay it, not every start
+const loadQueueCommands = () => import("../commands/queue.js");
+const loadWorkerCommand = () => import("../commands/worker.js");
 
 /** What the worker and queue actions need from the CLI: where they run, and where to put the exit code. */
 interface QueueCliIo {
@@ -69,6 +71,7 @@ export function registerWorker(program: Command, io: QueueCliIo): void {
       const ctx = await workerContext(io, options);
       let id = "";
       const print = (line: string) => process.stderr.write(`${line}\n`);
+      const { startWorkerCommand } = await loadWorkerCommand();
       const worker = await startWorkerCommand(
         {
           concurrency: Number(options.concurrency),
@@ -126,15 +129,18 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
       .option("--blob <url>", "the blob store chunk audio is in (drain and clean remove audio no job needs)")
       .option("--json", "print JSON");
   sub("status", "Chunks per state on every queue, the workers connected and their models, and why chunks wait").action(async (o: QueueFlags) => {
+    const { queueStatusCommand } = await loadQueueCommands();
     const report = await queueStatusCommand(await ctx(o));
     process.stdout.write(o.json ? json(report) : queueStatusText(report));
   });
   sub("retry-failed", "Send failed chunks back to the workers (after fixing what made them fail)").action(async (o: QueueFlags) => {
+    const { queueRetryFailedCommand } = await loadQueueCommands();
     const rows = await queueRetryFailedCommand(await ctx(o));
     process.stdout.write(o.json ? json(rows) : queueActionText(rows));
   });
   sub("drain", "Remove chunks no worker has taken yet (stop coordinators first: a running one adds what it needs again)").action(async (o: QueueFlags) => {
     const context = await ctx(o);
+    const { queueDrainCommand } = await loadQueueCommands();
     const result = await queueDrainCommand(context);
     process.stdout.write(
       o.json
@@ -156,6 +162,7 @@ export function registerQueue(program: Command, io: QueueCliIo): void {
     )
     .action(async (o: QueueFlags) => {
       const context = await ctx(o);
+      const { queueCleanCommand } = await loadQueueCommands();
       const result = await queueCleanCommand({ olderThanSeconds: Number(o.olderThan) }, context);
       process.stdout.write(
         o.json

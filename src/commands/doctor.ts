@@ -3,7 +3,6 @@ import { resolvePaths } from "../core/paths.js";
 import { layoutText } from "../engine/choose-layout.js";
 import { resolveLayout } from "../pipeline/create-transcriber.js";
 import type { CommandContext } from "./command-context.js";
-import { queueChecks } from "./doctor-queue.js";
 import { type DoctorReport, doctorReport } from "./doctor-report.js";
 
 export interface DoctorResult extends DoctorReport {
@@ -16,7 +15,11 @@ export async function doctorCommand(ctx: CommandContext, options: { queue?: stri
   const { dbPath } = resolvePaths(ctx.config, ctx.cwd);
   const report = await doctorReport({ cwd: ctx.cwd, ffmpeg: ctx.config.ffmpeg, dbPath, vad: ctx.config.vad, env: ctx.env });
   report.checks.push(layoutCheck(ctx, report.models));
-  if (options.queue) report.checks.push(...(await queueChecks(options.queue)));
+  if (options.queue) {
+    // ioredis is loaded only when the queue is checked (start-up time of every doctor run otherwise)
+    const { queueChecks } = await import("./doctor-queue.js");
+    report.checks.push(...(await queueChecks(options.queue)));
+  }
   const essential = report.checks.filter((c) => c.name === "ffmpeg" || c.name === "whisper.cpp engine" || c.name === "queue");
   return { ...report, ok: essential.every((c) => c.ok) };
 }

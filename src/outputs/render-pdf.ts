@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import PDFDocument from "pdfkit";
+import type PDFDocument from "pdfkit";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { SummaryRecord } from "../summaries/summary-schema.js";
 import { formatClock as clock } from "./format-time.js";
@@ -57,10 +57,12 @@ export async function writePdfAtomic(
   mkdirSync(tmpDir, { recursive: true });
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(tmpDir, `${randomBytes(6).toString("hex")}.pdf`);
+  // loaded here, not at start-up: pdfkit and its fonts cost ~0.25 s that runs without PDFs do not pay
+  const { default: Pdf } = await import("pdfkit");
   try {
     await new Promise<void>((resolve, reject) => {
       // bufferPages stays off: each page is flushed to the stream when the next begins
-      const doc = new PDFDocument({
+      const doc = new Pdf({
         size: "A4",
         margins: { top: 64, bottom: 64, left: 60, right: 60 },
         info: { Title: info.title, Subject: info.subject, Creator: "speechflow", Producer: "speechflow (pdfkit)" },

@@ -10,9 +10,7 @@ import { LocalWorkerTranscriber } from "../engine/local-worker-transcriber.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import type { ResolvedModel } from "../models/resolve-model.js";
 import { engineBuildClass } from "../queue/queue-registry.js";
-import { QueueTranscriber } from "../queue/queue-transcriber.js";
 import { resolveRemoteSettings } from "../remote/remote-settings.js";
-import { RemoteTranscriber } from "../remote/remote-transcriber.js";
 import { decodingSettings } from "./settings-fingerprint.js";
 
 type EngineContext = Pick<RunContext, "config" | "emit" | "env" | "seams">;
@@ -43,17 +41,21 @@ function localEngine(modelPath: string, ctx: EngineContext): ChunkTranscriber {
   });
 }
 
-function remoteEngine(ffmpegPath: string, ctx: EngineContext): ChunkTranscriber {
+// The queue and remote engines are imported when a run asks for them: BullMQ, ioredis and the OpenAI
+// SDK take ~0.7 s to load, which every local run (and `speechflow --help`) would otherwise pay.
+async function remoteEngine(ffmpegPath: string, ctx: EngineContext): Promise<ChunkTranscriber> {
   const settings = resolveRemoteSettings(ctx.config, ctx.env);
+  const { RemoteTranscriber } = await import("../remote/remote-transcriber.js");
   return new RemoteTranscriber({ settings, ffmpegPath, emit: ctx.emit, attempts: ctx.config.maxAttempts, retryBaseDelayMs: ctx.seams?.retryBaseDelayMs });
 }
 
 /** --queue: chunks go to `speechflow worker` processes through Redis; this process keeps everything else. */
-function queueEngine(model: ResolvedModel, ctx: EngineContext): ChunkTranscriber {
+async function queueEngine(model: ResolvedModel, ctx: EngineContext): Promise<ChunkTranscriber> {
   const { config } = ctx;
   if (config.engine === "remote" || config.remoteFallback)
     throw new SpeechflowError("USAGE", "--queue cannot be combined with --engine remote or --remote-fallback");
   if (!config.blob) throw new SpeechflowError("USAGE", "--queue needs --blob: a folder or bucket the workers can read chunk audio from");
+  const { QueueTranscriber } = await import("../queue/queue-transcriber.js");
   return new QueueTranscriber({
     ...{ queueUrl: config.queue, blobUrl: config.blob, model: { name: model.name, identity: model.identity }, buildClass: engineBuildClass() },
     ...{ params: decodingSettings(config), emit: ctx.emit, metrics: config.metrics },
@@ -66,13 +68,13 @@ function queueEngine(model: ResolvedModel, ctx: EngineContext): ChunkTranscriber
  * (--remote-fallback), or workers on a Redis queue (--queue). Nothing is uploaded unless one of
  * the last three is asked for.
  */
-export function createTranscriber(engine: { model: ResolvedModel; ffmpegPath: string }, ctx: EngineContext): ChunkTranscriber {
+export async function createTranscriber(engine: { model: ResolvedModel; ffmpegPath: string }, ctx: EngineContext): Promise<ChunkTranscriber> {
   const { config } = ctx;
   if (config.queue) return queueEngine(engine.model, ctx);
   if (config.engine === "remote") return remoteEngine(engine.ffmpegPath, ctx);
-  const local = localEngine(engine.model.path, ctx);
-  if (!config.remoteFallback) return local;
-  return new FallbackTranscriber(local, remoteEngine(engine.ffmpegPath, ctx), {
+  if (!config.remoteFallback) return localEngine(engine.model.path, ctx);
+  const remote = await remoteEngine(engine.ffmpegPath, ctx);
+  return new FallbackTranscriber(localEngine(engine.model.path, ctx), remote, {
     maxAttempts: config.maxAttempts,
     whenSlowerThan: config.remoteWhenSlowerThan,
     emit: ctx.emit,

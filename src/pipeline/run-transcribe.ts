@@ -60,7 +60,7 @@ export async function runTranscribe(request: TranscribeRequest, ctx: RunContext)
         });
   const scan =
     request.media ?? (await scanInputs({ inputs: request.inputs, listEntries: request.listEntries ?? [], cwd: ctx.cwd, skipDirs: [paths.outputDir] }, ctx));
-  const transcriber = createTranscriber({ model, ffmpegPath: ffmpeg.path }, ctx);
+  const transcriber = await createTranscriber({ model, ffmpegPath: ffmpeg.path }, ctx);
   const vad = resolveVad(config.vad);
   const settings = transcriptionSettings(config, model, transcriber.capabilities.fingerprint, vad.kind);
   const resources = openRunResources(paths, ctx, model.name);

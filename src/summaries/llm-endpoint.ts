@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { parseRetryAfter, RETRY_AFTER_MAX_MS, withRetry } from "../core/retry.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { redactUrl } from "../inputs/redact-url.js";
@@ -55,7 +55,9 @@ function retryAfterMs(headers: Headers | Record<string, string> | undefined): nu
  * hours. The SDK's own retries are off so that every attempt is counted here.
  */
 export class LlmEndpoint {
-  private client: OpenAI;
+  /** the SDK is loaded on the first call (~0.1 s at start-up that runs without summaries do not pay) */
+  private sdk: typeof OpenAI | undefined;
+  private client: OpenAI | undefined;
   private consecutiveFailures = 0;
   private apiKey: string;
   open = false;
@@ -66,7 +68,14 @@ export class LlmEndpoint {
   ) {
     // local servers (Ollama, llama.cpp, vLLM) accept any key; the SDK insists on a non-empty one
     this.apiKey = options.env[spec.apiKeyEnv] ?? "";
-    this.client = new OpenAI({ baseURL: spec.baseURL, apiKey: this.apiKey || "not-needed", maxRetries: 0, timeout: options.timeoutMs });
+  }
+
+  private async connect(): Promise<{ sdk: typeof OpenAI; client: OpenAI }> {
+    if (!this.sdk || !this.client) {
+      this.sdk = (await import("openai")).default;
+      this.client = new this.sdk({ baseURL: this.spec.baseURL, apiKey: this.apiKey || "not-needed", maxRetries: 0, timeout: this.options.timeoutMs });
+    }
+    return { sdk: this.sdk, client: this.client };
   }
 
   get label(): string {
@@ -109,8 +118,9 @@ export class LlmEndpoint {
         "LLM_FAILED",
         `${this.label}: not called again in this run after ${this.options.breakerThreshold} failures in a row (last: ${last || "see above"})`,
       );
+    const { sdk, client } = await this.connect();
     try {
-      const response = await this.client.chat.completions.create(
+      const response = await client.chat.completions.create(
         { model: this.spec.model, messages, response_format: { type: "json_object" }, temperature: 0.2 },
         { signal },
       );
@@ -119,7 +129,7 @@ export class LlmEndpoint {
       return { content, promptTokens: response.usage?.prompt_tokens ?? 0, completionTokens: response.usage?.completion_tokens ?? 0 };
     } catch (error) {
       if (signal.aborted) throw new SpeechflowError("INTERRUPTED", "interrupted");
-      throw this.failure(error);
+      throw this.failure(error, sdk);
     }
   }
 
@@ -127,10 +137,10 @@ export class LlmEndpoint {
    * Sorts a failed request: a refusal (401, 400…) is final; anything else counts toward the
    * breaker and is retryable, unless this failure is the one that opens the breaker.
    */
-  private failure(error: unknown): Error {
+  private failure(error: unknown, sdk: typeof OpenAI): Error {
     const status = (error as { status?: number }).status;
-    const retryable = error instanceof OpenAI.APIConnectionError || status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
-    const message = this.describe(error, status);
+    const retryable = error instanceof sdk.APIConnectionError || status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+    const message = this.describe(error, status, sdk);
     if (!retryable) return new SpeechflowError("LLM_FAILED", `${this.label}: ${message}`);
     this.consecutiveFailures++;
     if (this.consecutiveFailures >= this.options.breakerThreshold) {
@@ -140,9 +150,9 @@ export class LlmEndpoint {
     return new RetryableLlmError(message, retryAfterMs((error as { headers?: Headers }).headers));
   }
 
-  private describe(error: unknown, status: number | undefined): string {
-    if (error instanceof OpenAI.APIConnectionTimeoutError) return `no answer within ${this.options.timeoutMs / 1000} s`;
-    if (error instanceof OpenAI.APIConnectionError)
+  private describe(error: unknown, status: number | undefined, sdk: typeof OpenAI): string {
+    if (error instanceof sdk.APIConnectionTimeoutError) return `no answer within ${this.options.timeoutMs / 1000} s`;
+    if (error instanceof sdk.APIConnectionError)
       return `connection failed (${this.clean(String((error as { cause?: { code?: string } }).cause?.code ?? error.message))})`;
     return `HTTP ${status ?? "?"}: ${this.clean((error as Error).message)}`;
   }
