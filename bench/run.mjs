@@ -410,21 +410,25 @@ if (want("engine")) {
     const cliBlasPerWindow = [];
     /** @type {number[]} */
     const sfPerWindow = [];
-    /** @type {ReturnType<typeof cliTimings> | undefined} */
-    let timings;
-    /** @type {ReturnType<typeof cliTimings> | undefined} */
-    let timingsBlas;
+    /** @type {ReturnType<typeof cliTimings>[]} */
+    const timings = [];
+    /** @type {ReturnType<typeof cliTimings>[]} */
+    const timingsBlas = [];
+    /** the timings of the run whose ms/window is the median (the table's encode/decode split) @param {ReturnType<typeof cliTimings>[]} ts @param {number[]} perWindow */
+    const ofMedian = (ts, perWindow) => ts[perWindow.indexOf(median(perWindow))];
     /** @param {string} bin */
     const cliRun = async (bin) => {
       const r = await measured(bin, ["-m", m.path, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-f", tenWindows]);
       return cliTimings(r.stderr);
     };
     for (let run = 0; run < RUNS; run++) {
-      timings = await cliRun(wcpp);
-      cliPerWindow.push((timings.totalMs - timings.loadMs) / timings.windows);
+      const t = await cliRun(wcpp);
+      timings.push(t);
+      cliPerWindow.push((t.totalMs - t.loadMs) / t.windows);
       if (wcppBlas) {
-        timingsBlas = await cliRun(wcppBlas);
-        cliBlasPerWindow.push((timingsBlas.totalMs - timingsBlas.loadMs) / timingsBlas.windows);
+        const tb = await cliRun(wcppBlas);
+        timingsBlas.push(tb);
+        cliBlasPerWindow.push((tb.totalMs - tb.loadMs) / tb.windows);
       }
       const pool = new WorkerPool({ modelPath: m.path, slots: [{ device: { kind: "cpu" } }], jobsPerWorker: 1, emit: () => {} });
       await pool.start();
@@ -440,8 +444,8 @@ if (want("engine")) {
       whisperCppOpenblasMsPerWindow: cliBlasPerWindow.length > 0 ? median(cliBlasPerWindow) : undefined,
       speechflowMsPerWindow: median(sfPerWindow),
       runs: { whisperCpp: cliPerWindow.map(Math.round), whisperCppOpenblas: cliBlasPerWindow.map(Math.round), speechflow: sfPerWindow.map(Math.round) },
-      whisperCppTimings: timings,
-      whisperCppOpenblasTimings: timingsBlas,
+      whisperCppTimings: ofMedian(timings, cliPerWindow),
+      whisperCppOpenblasTimings: cliBlasPerWindow.length > 0 ? ofMedian(timingsBlas, cliBlasPerWindow) : undefined,
     };
     log(
       `engine/${variant}: whisper.cpp ${median(cliPerWindow).toFixed(0)} ms/window${cliBlasPerWindow.length > 0 ? `, with OpenBLAS ${median(cliBlasPerWindow).toFixed(0)}` : ""}, speechflow ${median(sfPerWindow).toFixed(0)} ms/window`,
@@ -479,7 +483,7 @@ const merged = kept
       corpora: { ...kept.corpora, ...results.corpora },
       engine: { ...kept.engine, ...results.engine },
       memory: Object.keys(results.memory).length > 0 ? results.memory : kept.memory,
-      partsRerun: [...(kept.partsRerun ?? []), { date: results.date, parts: [...(ONLY ?? [])] }],
+      partsRerun: [...(kept.partsRerun ?? []), { date: results.date, parts: [...(ONLY ?? [])], runs: RUNS }],
     }
   : results;
 writeFileSync(resultPath, JSON.stringify(merged, null, 2) + "\n");
