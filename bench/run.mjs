@@ -24,6 +24,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { whisperCppPatches } from "../scripts/whisper-cpp-patches.mjs";
 import { benchModels, loadTestModelWriter } from "./test-model.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -206,10 +207,14 @@ function buildCli(dir, env) {
   log(`building whisper.cpp's main in ${dir} (its Makefile, native flags${env.GGML_OPENBLAS ? ", OpenBLAS" : ""}) ...`);
   rmSync(dir, { recursive: true, force: true });
   cpSync(join(swDir, "whisper.cpp"), dir, { recursive: true, filter: (src) => !src.endsWith(".o") && !src.endsWith(".a") });
-  const unpatch = (/** @type {string} */ file, /** @type {RegExp} */ from, /** @type {string} */ to) =>
-    writeFileSync(join(dir, file), readFileSync(join(dir, file), "utf8").replace(from, to));
-  unpatch(join("src", "whisper.cpp"), /\n\s*state->decoders\[0\]\.rng = std::mt19937\(0\); \/\/ speechflow[^\n]*/, "");
-  unpatch(join("ggml", "src", "ggml-blas.cpp"), /openblas_set_num_threads\(1\); \/\/ speechflow[^\n]*/, "openblas_set_num_threads(ctx->n_threads);");
+  // the CLI as whisper.cpp ships it: speechflow's patches taken back out
+  for (const p of whisperCppPatches) {
+    const file = join(dir, p.file);
+    const source = readFileSync(file, "utf8");
+    const original = source.replace(p.to, () => p.from);
+    if (original.includes(p.applied)) throw new Error(`cannot take speechflow's ${p.name} patch out of ${file}`);
+    writeFileSync(file, original);
+  }
   mkdirSync(join(dir, "scripts"), { recursive: true });
   writeFileSync(join(dir, "scripts", "get-flags.mk"), "");
   execFileSync("make", ["-C", dir, `-j${CORES}`, "main"], { stdio: "ignore", env: { ...process.env, ...env } });
@@ -461,6 +466,14 @@ if (want("memory")) {
   // --no-hour-tiny: skip the slowest part (the tiny-sized model on the whole hour)
   if (!argv.includes("--no-hour-tiny"))
     results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
+  // whisper.cpp's CLI on the same file, for scale: it holds the whole file's samples and mel in memory
+  if (!argv.includes("--no-hour-tiny")) {
+    const cli = await whisperCpp([hour], tiny, wcppBlas ?? wcpp);
+    results.memory.hourTinyCli = {
+      ...{ audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, wallMs: cli.wallMs, peakRssBytes: cli.peakRssBytes, windows: cli.windows },
+      layout: `whisper.cpp's CLI${wcppBlas ? " (OpenBLAS)" : ""}, -t ${CORES}`,
+    };
+  }
   // the 10-hour file with the micro model (the engine is fast there, so the pipeline's own memory shows)
   const tenHours = join(work, "corpus", "long", `hours-${LONG_HOURS}.wav`);
   if (!existsSync(tenHours)) ff(["-stream_loop", String(LONG_HOURS - 1), "-i", hour, "-c", "copy", tenHours]);

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
+import { whisperCppPatches } from "./whisper-cpp-patches.mjs";
 
 const require = createRequire(import.meta.url);
 /** @param {string} msg */
@@ -55,16 +56,8 @@ const jobs = String(Math.max(1, availableParallelism()));
 //    files. We keep finished states in a per-model pool and hand them to the next transcription, so
 //    a worker pays that set-up once per concurrent slot instead of once per chunk. The pool is
 //    emptied when the model is freed.
-// 3. A reused state must decode exactly like a fresh one: whisper.cpp reseeds the sampling RNG of
-//    decoders 1..n for every call but seeds decoder 0 only when the state is created, so with
-//    temperature fallback a chunk's text would depend on which chunks ran before it on that state.
-//    We reseed decoder 0 too (the same value a fresh state starts from).
-// 4. OpenBLAS splits a product differently for each thread count, and the sums round differently
-//    (measured: 1 and 2 threads never give bit-identical sgemm results), so a chunk's text would
-//    depend on how many threads it got (the run's last chunk takes all of a worker's threads). We
-//    keep OpenBLAS at 1 thread; ggml's own threads still share the rest of the graph and their
-//    results do not depend on the count. Measured with whisper.cpp's CLI (tiny-sized model, 2
-//    threads): 1873 ms per window pinned against 1902 ms unpinned.
+// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, encoder attention per head) are
+// in scripts/whisper-cpp-patches.mjs, which also says why.
 const STATE_POOL = `
 // speechflow: finished whisper_states are pooled per model and reused (see scripts/build-engine.mjs)
 #include <mutex>
@@ -129,18 +122,7 @@ const sourcePatches = [
     "sf_free_states(context), whisper_free(context);",
     "sf_free_states(context), whisper_free",
   ],
-  [
-    join(whisperDir, "src", "whisper.cpp"),
-    "    // TAGS: WHISPER_DECODER_INIT\n    for (int j = 1; j < n_decoders; j++) {\n",
-    "    // TAGS: WHISPER_DECODER_INIT\n    state->decoders[0].rng = std::mt19937(0); // speechflow: reused states decode like fresh ones\n    for (int j = 1; j < n_decoders; j++) {\n",
-    "state->decoders[0].rng = std::mt19937(0); // speechflow",
-  ],
-  [
-    join(whisperDir, "ggml", "src", "ggml-blas.cpp"),
-    "    openblas_set_num_threads(ctx->n_threads);\n",
-    "    openblas_set_num_threads(1); // speechflow: a chunk's text must not depend on its thread count\n",
-    "openblas_set_num_threads(1); // speechflow",
-  ],
+  ...whisperCppPatches.map((p) => /** @type {[string, string, string, string]} */ ([join(whisperDir, p.file), p.from, p.to, p.applied])),
 ];
 /** patches whose target was not found: recorded with the build so that `speechflow doctor` shows them */
 /** @type {string[]} */
@@ -155,7 +137,7 @@ for (const [path, from, to, applied] of sourcePatches) {
     missingPatches.push(`${path.slice(swDir.length + 1)}: ${applied}`);
   } else writeFileSync(path, fixed);
 }
-const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 3 };
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 4 };
 
 function nodeGypPath() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;

@@ -18,13 +18,16 @@ export interface TailFacts {
  * ends alone while the cores the others used sit idle (one chunk in two of an odd-sized batch on the
  * default 2 x 1 layout: ~4% of a dense batch). Waiting for them and then taking every thread is
  * faster when they are nearly done: it returns the threads to use, and whether to wait first.
- * Whisper's time per window scales about linearly with threads on a few cores (docs/BENCHMARKS.md:
- * 2 chunks x 1 thread ~= 1 chunk x 2 threads), so the whole worker needs chunkMs / concurrency.
+ * How much more threads help depends on the build: measured with whisper.cpp's CLI (tiny-sized
+ * model), 2 threads against 1 are 1.95x as fast with ggml's own products but 1.4x with OpenBLAS
+ * (pinned to one thread, see scripts/whisper-cpp-patches.mjs). The rule assumes the lower figure,
+ * sqrt(concurrency): assuming too much would make the last chunk wait for nothing, assuming too
+ * little only leaves a little speed unused.
  */
 export function chooseTailThreads(f: TailFacts): { threads: number; waitForOthers: boolean } {
   const alone = { threads: f.threads, waitForOthers: false };
   if (!f.inputEnded || f.waitingBehind > 0 || f.othersRunningMs.length === 0 || f.concurrency < 2 || f.chunkMs === undefined) return alone;
   const othersLeftMs = Math.max(0, ...f.othersRunningMs.map((ran) => f.chunkMs! - ran));
-  const waitThenAll = othersLeftMs + f.chunkMs / f.concurrency;
+  const waitThenAll = othersLeftMs + f.chunkMs / Math.sqrt(f.concurrency);
   return waitThenAll < f.chunkMs ? { threads: f.threads * f.concurrency, waitForOthers: true } : alone;
 }

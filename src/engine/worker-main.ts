@@ -95,6 +95,16 @@ let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
 /** the longest idle time smart-whisper's timer can hold: (2^31 - 1) ms, in whole seconds */
 const MODEL_KEEP_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
+/**
+ * Each chunk's audio arrives as a new 1.9 MB buffer, freed only when V8 collects its wrapper; this
+ * process allocates so little JavaScript that collections are rare, so 10-30 MB of finished
+ * chunks' audio used to wait in memory. A collection of this small heap takes a few ms on the main
+ * thread while whisper.cpp keeps running on its own threads. (The pool starts workers with --expose-gc.)
+ */
+function releaseChunkAudio(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 function toWhisperParams(p: EngineParams): Record<string, unknown> {
   return {
     strategy: p.beamSize > 1 ? 1 : 0,
@@ -171,6 +181,7 @@ async function handle(message: ToWorker): Promise<void> {
     } finally {
       runningSince.delete(message.id);
       if (threads !== message.params.threads) exclusive = false;
+      releaseChunkAudio();
       if (runningSince.size === 0) for (const wake of othersDone.splice(0)) wake();
       freeSlot();
     }

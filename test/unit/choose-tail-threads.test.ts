@@ -12,6 +12,12 @@ describe("chooseTailThreads", () => {
     expect(chooseTailThreads({ ...tail, othersRunningMs: [3000] })).toEqual({ threads: 1, waitForOthers: false });
   });
 
+  it("does not count on twice the threads being twice as fast (OpenBLAS builds: 1.4x)", () => {
+    // 3 s left beside it: 3 + 8 / 2 s would beat 8 s alone, but 3 + 8 / 1.4 s does not
+    expect(chooseTailThreads({ ...tail, othersRunningMs: [5000] })).toEqual({ threads: 1, waitForOthers: false });
+    expect(chooseTailThreads({ ...tail, othersRunningMs: [6000] })).toEqual({ threads: 2, waitForOthers: true });
+  });
+
   it("waits for the slowest of several neighbours", () => {
     expect(chooseTailThreads({ ...tail, concurrency: 3, othersRunningMs: [7900, 7500] })).toEqual({ threads: 3, waitForOthers: true });
     expect(chooseTailThreads({ ...tail, concurrency: 3, othersRunningMs: [7900, 1000] })).toEqual({ threads: 1, waitForOthers: false });
