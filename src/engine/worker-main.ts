@@ -5,6 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { exitWithParent, sendToParent } from "../core/child-of-parent.js";
 import type { FaultPlan } from "../core/fault-plan.js";
 import { chooseTailThreads } from "./choose-tail-threads.js";
@@ -99,10 +101,20 @@ const MODEL_KEEP_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
  * Each chunk's audio arrives as a new 1.9 MB buffer, freed only when V8 collects its wrapper; this
  * process allocates so little JavaScript that collections are rare, so 10-30 MB of finished
  * chunks' audio used to wait in memory. A collection of this small heap takes a few ms on the main
- * thread while whisper.cpp keeps running on its own threads. (The pool starts workers with --expose-gc.)
+ * thread while whisper.cpp keeps running on its own threads. V8 hands out its gc function only with
+ * --expose-gc, which is set here rather than on fork's command line: a copy of the parent's flags
+ * there would stop Node from dropping a parent's `-e` script, and every worker would run it.
  */
+const collectGarbage = ((): (() => void) | undefined => {
+  try {
+    setFlagsFromString("--expose-gc");
+    return runInNewContext("gc") as () => void;
+  } catch {
+    return undefined; // only memory is at stake
+  }
+})();
 function releaseChunkAudio(): void {
-  (globalThis as { gc?: () => void }).gc?.();
+  collectGarbage?.();
 }
 
 function toWhisperParams(p: EngineParams): Record<string, unknown> {

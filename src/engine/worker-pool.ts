@@ -92,8 +92,6 @@ class WorkerHandle {
 
   start(): Promise<number> {
     const child = fork(WORKER_ENTRY, [], {
-      // the worker collects garbage after each chunk (see worker-main.ts)
-      execArgv: [...process.execArgv, "--expose-gc"],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       env: {
