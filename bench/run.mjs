@@ -464,10 +464,9 @@ if (want("memory")) {
   const hour = meeting(join(work, "corpus", "long", "hour.wav"), QUICK ? 600 : 3600, 99);
   const tiny = variants["encoder-only"].path;
   // --no-hour-tiny: skip the slowest part (the tiny-sized model on the whole hour)
-  if (!argv.includes("--no-hour-tiny"))
-    results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
-  // whisper.cpp's CLI on the same file, for scale: it holds the whole file's samples and mel in memory
   if (!argv.includes("--no-hour-tiny")) {
+    results.memory.hourTiny = { audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, ...(await speechflow([hour], tiny)) };
+    // whisper.cpp's CLI on the same file, for scale: it holds the whole file's samples and mel in memory
     const cli = await whisperCpp([hour], tiny, wcppBlas ?? wcpp);
     results.memory.hourTinyCli = {
       ...{ audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, wallMs: cli.wallMs, peakRssBytes: cli.peakRssBytes, windows: cli.windows },

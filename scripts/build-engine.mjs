@@ -56,7 +56,7 @@ const jobs = String(Math.max(1, availableParallelism()));
 //    files. We keep finished states in a per-model pool and hand them to the next transcription, so
 //    a worker pays that set-up once per concurrent slot instead of once per chunk. The pool is
 //    emptied when the model is freed.
-// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, encoder attention per head) are
+// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, encoder attention by groups of heads) are
 // in scripts/whisper-cpp-patches.mjs, which also says why.
 const STATE_POOL = `
 // speechflow: finished whisper_states are pooled per model and reused (see scripts/build-engine.mjs)

@@ -11,7 +11,7 @@
 //   chunk takes all of a worker's threads). OpenBLAS stays at one thread; ggml's own threads
 //   still share the graph, and their results do not depend on the count. Measured with the CLI
 //   (tiny-sized model, 2 threads): 1873 ms per window pinned against 1902 ms unpinned.
-// - encoder-attention-per-head: the encoder's self-attention builds the scores of all heads at
+// - encoder-attention-by-head-groups: the encoder's self-attention builds the scores of all heads at
 //   once, n_head x 1500 x 1500 floats (54 MB for tiny, 180 MB for large), in every whisper_state;
 //   a worker holds one state per concurrent chunk. Computed a few heads at a time, only one
 //   group's scores live at once (the graph allocator reuses the block). Each group adds 8 nodes
@@ -43,7 +43,7 @@ export const whisperCppPatches = [
     applied: "openblas_set_num_threads(1); // speechflow",
   },
   {
-    name: "encoder-attention-per-head",
+    name: "encoder-attention-by-head-groups",
     file: "src/whisper.cpp",
     from: `                // K * Q
                 struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, Q);

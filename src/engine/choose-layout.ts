@@ -35,8 +35,8 @@ const HEADROOM_BYTES = 300 * MB;
 
 /**
  * A whisper_state's size for a model (KV caches plus compute buffers), on the safe side. whisper.cpp
- * prints them: 175 MB allocated for tiny (77 MB file) since the encoder computes its attention one
- * head at a time (220 MB before), of which about 110 MB are touched; the caches grow with the model's
+ * prints them: 175 MB allocated for tiny (77 MB file) since the encoder computes its attention a few
+ * heads at a time (220 MB before), of which about 110 MB are touched; the caches grow with the model's
  * width and layers, roughly with its file size.
  */
 export function stateBytes(modelBytes: number): number {

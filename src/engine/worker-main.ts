@@ -113,9 +113,6 @@ const collectGarbage = ((): (() => void) | undefined => {
     return undefined; // only memory is at stake
   }
 })();
-function releaseChunkAudio(): void {
-  collectGarbage?.();
-}
 
 function toWhisperParams(p: EngineParams): Record<string, unknown> {
   return {
@@ -193,7 +190,7 @@ async function handle(message: ToWorker): Promise<void> {
     } finally {
       runningSince.delete(message.id);
       if (threads !== message.params.threads) exclusive = false;
-      releaseChunkAudio();
+      collectGarbage?.(); // the chunk's audio
       if (runningSince.size === 0) for (const wake of othersDone.splice(0)) wake();
       freeSlot();
     }
