@@ -56,7 +56,7 @@ const jobs = String(Math.max(1, availableParallelism()));
 //    files. We keep finished states in a per-model pool and hand them to the next transcription, so
 //    a worker pays that set-up once per concurrent slot instead of once per chunk. The pool is
 //    emptied when the model is freed.
-// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, encoder attention by groups of heads) are
+// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, encoder attention by groups of heads, idle pages) are
 // in scripts/whisper-cpp-patches.mjs, which also says why.
 const STATE_POOL = `
 // speechflow: finished whisper_states are pooled per model and reused (see scripts/build-engine.mjs)
@@ -137,7 +137,7 @@ for (const [path, from, to, applied] of sourcePatches) {
     missingPatches.push(`${path.slice(swDir.length + 1)}: ${applied}`);
   } else writeFileSync(path, fixed);
 }
-const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 5 };
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 6 };
 
 function nodeGypPath() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
