@@ -25,16 +25,18 @@
 //   1 thread, 2046 against 2003 ms on 2). Generated models with small's, medium's and large's layers
 //   and heads (random weights) decode byte-identically too; their encode buffers drop from 130.9,
 //   201.6 and 274.7 MB to 31.9, 75.7 and 130.9 MB.
-// - idle-pages (five parts): a state's four compute buffers are each used in one stage of a window
+// - idle-pages (six parts): a state's four compute buffers are each used in one stage of a window
 //   (conv, encoder, cross, decoder) and its KV caches within one transcription, yet every page they
-//   ever touched stayed resident for the whole run, in each state a worker holds (99 MB a state for
-//   tiny between transcriptions). A stage's buffer is handed back to the OS (madvise MADV_DONTNEED,
-//   Linux only) once the next stage has read its output, the conv stage's output itself after the
-//   encoder, and the caches and the decoder's buffer when a transcription ends; the next use gets
-//   zeroed pages from the kernel, and nothing reads a buffer before writing it. Measured: a state
-//   between transcriptions 99 -> 28 MB (tiny-sized); two concurrent chunks peak 344 -> 303 MB in the
-//   addon; whisper.cpp's CLI on 5 min of speech writes byte-identical JSON (token probabilities
-//   included), with encode times of 2410 against 2561 ms per window (no cost beyond noise).
+//   ever touched stayed resident for the whole run, in each state a worker holds. Pages are handed
+//   back to the OS (madvise MADV_DONTNEED, Linux, only memory a CPU buffer malloc'd itself): conv's
+//   once the encoder has read its output, cross's once it has filled the cross-attention cache, and
+//   the caches and the decoder's buffer when a transcription ends, with malloc_trim for the window's
+//   freed temporaries; the next use gets zeroed pages, and nothing reads a buffer before writing it.
+//   The encoder's buffer stays: two chunks can be in the encoder at once, so it counts at the peak
+//   anyway, and faulting it back in every window cost ~2.5% per window. Measured (tiny-sized model):
+//   a state between transcriptions 99 -> 65 MB; a worker running two chunks on 5 min of speech peaks
+//   at 316-318 MB instead of 341; the same transcripts byte for byte; time per window 1971 against
+//   1995 ms with the pages kept (3 alternating runs each, within noise).
 
 /** @type {{ name: string, file: string, from: string, to: string, applied: string }[]} */
 export const whisperCppPatches = [
@@ -159,13 +161,16 @@ static void ggml_release_range(uintptr_t begin, uintptr_t end, uintptr_t page) {
 
 void ggml_backend_buffer_release_pages(ggml_backend_buffer_t buffer, const struct ggml_tensor * keep) {
 #if defined(__linux__)
-    // plain CPU memory only: pinned host memory that a GPU reads by DMA must keep its pages
-    if (buffer == NULL || ggml_backend_buffer_get_type(buffer) != ggml_backend_cpu_buffer_type()) {
+    // only memory a CPU buffer allocated itself: not pinned host memory that a GPU reads by DMA, not a
+    // buffer wrapped around someone else's memory (ggml_backend_cpu_buffer_from_ptr)
+    if (buffer == NULL || buffer->iface.free_buffer != ggml_backend_cpu_buffer_free_buffer) {
         return;
     }
+    // the whole malloc'd block: its base is rounded up for alignment but its size is not, so base + size
+    // could reach past the block into the allocator's header of the next one
     const uintptr_t page  = (uintptr_t) sysconf(_SC_PAGESIZE);
-    const uintptr_t begin = (uintptr_t) ggml_backend_buffer_get_base(buffer);
-    const uintptr_t end   = begin + ggml_backend_buffer_get_size(buffer);
+    const uintptr_t begin = (uintptr_t) buffer->context;
+    const uintptr_t end   = begin + buffer->size;
     uintptr_t keep_begin = end;
     uintptr_t keep_end   = end;
     if (keep != NULL && (uintptr_t) keep->data >= begin && (uintptr_t) keep->data < end) {
@@ -203,9 +208,10 @@ void ggml_backend_sched_set_tensor_backend(ggml_backend_sched_t sched, struct gg
     name: "idle-pages-cross",
     file: "src/whisper.cpp",
     from: "    wstate.t_encode_us += ggml_time_us() - t_start_us;\n",
-    to: `    // speechflow: the cross stage has filled kv_cross, so nothing of the encoder is read again
+    to: `    // speechflow: the cross stage has filled kv_cross, so conv's output and the cross stage's memory are
+    // idle. The encoder's buffer is not released: two chunks can be in the encoder at once, so it counts
+    // at the peak anyway, and faulting its pages back in every window cost 2.5% per window.
     ggml_backend_sched_release_pages(wstate.sched_conv.sched, nullptr);
-    ggml_backend_sched_release_pages(wstate.sched_encode.sched, nullptr);
     ggml_backend_sched_release_pages(wstate.sched_cross.sched, nullptr);
 
     wstate.t_encode_us += ggml_time_us() - t_start_us;
