@@ -485,10 +485,21 @@ if (want("memory")) {
   for (const [k, v] of Object.entries(results.memory)) log(`memory ${k}: peak RSS ${(v.peakRssBytes / 1e6).toFixed(0)} MB (${v.layout})`);
 }
 
+/** the newest full-bench results file before today's (bench/results/YYYY-MM-DD[-quick].json) */
+function latestResults() {
+  const pattern = QUICK ? /^\d{4}-\d{2}-\d{2}-quick\.json$/ : /^\d{4}-\d{2}-\d{2}\.json$/;
+  const latest = readdirSync(join(root, "bench", "results"))
+    .filter((f) => pattern.test(f))
+    .sort()
+    .at(-1);
+  return latest ? join(root, "bench", "results", latest) : undefined;
+}
 mkdirSync(join(root, "bench", "results"), { recursive: true });
 const resultPath = join(root, "bench", "results", `${results.date.slice(0, 10)}${QUICK ? "-quick" : ""}.json`);
-// --only: the parts run replace theirs in the day's results; the rest is kept
-const kept = ONLY && existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, "utf8")) : undefined;
+// --only: the parts run replace theirs in the day's results, or in the latest earlier results on a day's
+// first run; the rest is kept, with the time it was measured (so docs/BENCHMARKS.md keeps every part)
+const keptPath = ONLY ? (existsSync(resultPath) ? resultPath : latestResults()) : undefined;
+const kept = keptPath ? JSON.parse(readFileSync(keptPath, "utf8")) : undefined;
 const merged = kept
   ? {
       ...kept,
