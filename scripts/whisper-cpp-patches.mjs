@@ -30,10 +30,10 @@
 //   ever touched stayed resident for the whole run, in each state a worker holds. Pages are handed
 //   back to the OS (madvise MADV_DONTNEED, Linux, only memory a CPU buffer malloc'd itself): conv's
 //   once the encoder has read its output, cross's once it has filled the cross-attention cache, and
-//   the caches and the decoder's buffer when a transcription ends, with malloc_trim for the window's
-//   freed temporaries; the next use gets zeroed pages, and nothing reads a buffer before writing it.
+//   the caches and the decoder's buffer when a transcription ends (then malloc_trim, for the window's
+//   freed temporaries); the next use gets zeroed pages, and nothing reads a buffer before writing it.
 //   The encoder's buffer stays: two chunks can be in the encoder at once, so it counts at the peak
-//   anyway, and faulting it back in every window cost ~2.5% per window. Measured (tiny-sized model):
+//   anyway, and faulting it back in every window cost ~2.5% per window (3 alternating runs). Measured (tiny-sized model):
 //   a state between transcriptions 99 -> 65 MB; a worker running two chunks on 5 min of speech peaks
 //   at 316-318 MB instead of 341; the same transcripts byte for byte; time per window 1971 against
 //   1995 ms with the pages kept (3 alternating runs each, within noise).
@@ -108,7 +108,7 @@ export const whisperCppPatches = [
 `,
     applied: "// speechflow: the heads in groups",
   },
-  // idle-pages: the four parts below (see the header)
+  // idle-pages: the six parts below (see the header)
   {
     name: "idle-pages-ggml-backend-h",
     file: "ggml/include/ggml-backend.h",
@@ -240,8 +240,8 @@ int whisper_full_with_state(
     ggml_backend_buffer_release_pages(state->kv_self.buffer, nullptr);
     ggml_backend_buffer_release_pages(state->kv_cross.buffer, nullptr);
 #if defined(__GLIBC__)
-    // the window's temporaries (samples, mel, results) were freed into this thread's malloc arena, which
-    // glibc keeps unless asked: 20 MB per worker thread for tiny
+    // the free memory the window's temporaries (samples, mel, results) left in this thread's malloc arena,
+    // which glibc keeps otherwise (measured in the addon: under 1 MB for tiny, most of it is reused)
     malloc_trim(0);
 #endif
     return ret;
