@@ -147,22 +147,24 @@ if (Object.keys(r.memory).length > 0) {
   lines.push("## Memory at the defaults");
   lines.push("");
   lines.push(
-    "| input | model | layout | wall (s) | chunks (CLI: windows) | peak RSS, all processes (MB) | main process (MB) | target: model × copies + 300 MB |",
+    "| input | model | layout | wall (s) | chunks (CLI: windows) | peak RSS, all processes (MB) | main process (MB) | PSS at that peak (MB) | target: model × copies + 300 MB |",
   );
-  lines.push("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   const models = { hourTiny: "tiny-sized encoder-only", hourTinyCli: "tiny-sized encoder-only", hourMicro: "micro", tenHoursMicro: "micro" };
   for (const [k, v] of Object.entries(r.memory)) {
     const input = `${(v.audioSeconds / 3600).toFixed(1)}-hour meeting`;
     const model = models[/** @type {keyof typeof models} */ (k)] ?? k;
     const copies = Number(/^(\d+) worker/.exec(v.layout)?.[1] ?? 1);
     lines.push(
-      `| ${input} | ${model} | ${v.layout} | ${s(v.wallMs)} | ${v.windows} | ${mb(v.peakRssBytes)} | ${v.mainPeakRssBytes === undefined ? "" : mb(v.mainPeakRssBytes)} | ${k.endsWith("Cli") ? "" : mb(v.modelBytes * copies + 300e6)} |`,
+      `| ${input} | ${model} | ${v.layout} | ${s(v.wallMs)} | ${v.windows} | ${mb(v.peakRssBytes)} | ${v.mainPeakRssBytes === undefined ? "" : mb(v.mainPeakRssBytes)} | ${v.pssAtPeakBytes === undefined ? "" : mb(v.pssAtPeakBytes)} | ${k.endsWith("Cli") ? "" : mb(v.modelBytes * copies + 300e6)} |`,
     );
   }
   lines.push("");
   if (r.memory.hourTinyCli)
     lines.push(
       "The whisper.cpp CLI row is its own peak on the same file, for scale: it reads the whole file's samples and mel spectrogram into memory, where speechflow streams.",
+      "",
+      "The targets are judged on the sum of RSS. That sum counts the pages speechflow's processes share (node's own code, ~35 MB, is in the main process and in the worker) once per process; PSS, where shared pages are split among the processes that map them, counts them once in all, as the machine does.",
       "",
     );
 }
@@ -191,7 +193,7 @@ if (r.memory.hourTiny) {
   const v = r.memory.hourTiny;
   const budget = v.modelBytes + 300e6;
   lines.push(
-    `| peak RSS, 1-hour file ≤ model × copies + 300 MB | ${mb(v.peakRssBytes)} MB vs ${mb(budget)} MB | ${v.peakRssBytes <= budget ? "met" : "missed"} |`,
+    `| peak RSS, 1-hour file ≤ model × copies + 300 MB | ${mb(v.peakRssBytes)} MB vs ${mb(budget)} MB${v.pssAtPeakBytes ? ` (PSS ${mb(v.pssAtPeakBytes)} MB)` : ""} | ${v.peakRssBytes <= budget ? "met" : "missed"} |`,
   );
 }
 if (r.memory.hourMicro && r.memory.tenHoursMicro) {

@@ -233,9 +233,11 @@ const wcppBlas = hasOpenblas ? buildCli(join(work, "whisper.cpp-openblas"), { GG
 
 // ---------------------------------------------------------------- measurement
 /**
- * runs a command, sampling the RSS of its whole process tree every 50 ms
+ * runs a command, sampling the RSS of its whole process tree every 50 ms. At each new peak it also
+ * reads the tree's PSS: RSS counts pages that several processes share (node's own code, in
+ * speechflow's main process and its worker) once per process, PSS splits them among the processes.
  * @param {string} cmd @param {string[]} cmdArgs
- * @returns {Promise<{ wallMs: number, peakRssBytes: number, mainPeakRssBytes: number, stdout: string, stderr: string }>}
+ * @returns {Promise<{ wallMs: number, peakRssBytes: number, mainPeakRssBytes: number, pssAtPeakBytes: number, stdout: string, stderr: string }>}
  */
 function measured(cmd, cmdArgs) {
   return new Promise((resolve, reject) => {
@@ -247,6 +249,7 @@ function measured(cmd, cmdArgs) {
     child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-40000)));
     let peak = 0;
     let mainPeak = 0;
+    let pssAtPeak = 0;
     const sample = () => {
       /** @type {Map<number, { ppid: number, rss: number }>} */
       const table = new Map();
@@ -260,12 +263,18 @@ function measured(cmd, cmdArgs) {
         } catch {}
       }
       let total = 0;
+      /** @type {number[]} */
+      const tree = [];
       const stack = child.pid === undefined ? [] : [child.pid];
       for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
         total += table.get(p)?.rss ?? 0;
+        tree.push(p);
         for (const [pid, row] of table) if (row.ppid === p) stack.push(pid);
       }
-      peak = Math.max(peak, total);
+      if (total > peak) {
+        peak = total;
+        pssAtPeak = tree.reduce((sum, pid) => sum + pssOf(pid), 0);
+      }
       mainPeak = Math.max(mainPeak, table.get(child.pid ?? -1)?.rss ?? 0);
     };
     const timer = setInterval(sample, 50);
@@ -273,9 +282,17 @@ function measured(cmd, cmdArgs) {
       clearInterval(timer);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       if (code !== 0) reject(new Error(`${cmd} ${cmdArgs.slice(0, 3).join(" ")} exited ${code}: ${stderr.slice(-800)}`));
-      else resolve({ wallMs, peakRssBytes: peak, mainPeakRssBytes: mainPeak, stdout, stderr });
+      else resolve({ wallMs, peakRssBytes: peak, mainPeakRssBytes: mainPeak, pssAtPeakBytes: pssAtPeak, stdout, stderr });
     });
   });
+}
+/** a process's proportional set size in bytes (0 once it is gone) @param {number} pid */
+function pssOf(pid) {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
 }
 /** @param {number[]} xs (not empty) */
 const median = (xs) => /** @type {number} */ ([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
@@ -302,14 +319,14 @@ function cliTimings(stderr) {
   };
 }
 
-/** @typedef {{ wallMs: number, peakRssBytes: number, windows: number, audioSentSeconds?: number, timings?: ReturnType<typeof cliTimings>, layout?: string }} ToolRun */
+/** @typedef {{ wallMs: number, peakRssBytes: number, pssAtPeakBytes: number, windows: number, audioSentSeconds?: number, timings?: ReturnType<typeof cliTimings>, layout?: string }} ToolRun */
 
 /** @param {string[]} files @param {string} model @param {string} [bin] @returns {Promise<ToolRun>} */
 async function whisperCpp(files, model, bin = wcpp) {
   const r = await measured(bin, ["-m", model, "-t", String(CORES), "-l", "en", "-bs", "1", "-nf", "-mc", "0", "-otxt", ...files.flatMap((f) => ["-f", f])]);
   for (const f of files) rmSync(`${f}.txt`, { force: true });
   const timings = cliTimings(r.stderr);
-  return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, windows: timings.windows, timings };
+  return { wallMs: r.wallMs, peakRssBytes: r.peakRssBytes, pssAtPeakBytes: r.pssAtPeakBytes, windows: timings.windows, timings };
 }
 
 /** speechflow at its defaults: no layout flags @param {string[]} files @param {string} model @param {string[]} [extra] @returns {Promise<ToolRun & { mainPeakRssBytes: number }>} */
@@ -336,6 +353,7 @@ async function speechflow(files, model, extra = []) {
     wallMs: r.wallMs,
     peakRssBytes: r.peakRssBytes,
     mainPeakRssBytes: r.mainPeakRssBytes,
+    pssAtPeakBytes: r.pssAtPeakBytes,
     windows: chunks.length,
     audioSentSeconds: chunks.reduce((n, e) => n + e.audioMs, 0) / 1000,
     layout: `${start?.workers} worker(s) x ${Math.round((start?.slots ?? 0) / (start?.workers || 1))} chunk(s) x ${start?.threads} thread(s)`,
@@ -469,7 +487,14 @@ if (want("memory")) {
     // whisper.cpp's CLI on the same file, for scale: it holds the whole file's samples and mel in memory
     const cli = await whisperCpp([hour], tiny, wcppBlas ?? wcpp);
     results.memory.hourTinyCli = {
-      ...{ audioSeconds: seconds([hour]), modelBytes: readFileSync(tiny).length, wallMs: cli.wallMs, peakRssBytes: cli.peakRssBytes, windows: cli.windows },
+      ...{
+        audioSeconds: seconds([hour]),
+        modelBytes: readFileSync(tiny).length,
+        wallMs: cli.wallMs,
+        peakRssBytes: cli.peakRssBytes,
+        pssAtPeakBytes: cli.pssAtPeakBytes,
+        windows: cli.windows,
+      },
       layout: `whisper.cpp's CLI${wcppBlas ? " (OpenBLAS)" : ""}, -t ${CORES}`,
     };
   }

@@ -137,7 +137,7 @@ for (const [path, from, to, applied] of sourcePatches) {
     missingPatches.push(`${path.slice(swDir.length + 1)}: ${applied}`);
   } else writeFileSync(path, fixed);
 }
-const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 6 };
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 7 };
 
 function nodeGypPath() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;

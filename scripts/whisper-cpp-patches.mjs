@@ -11,20 +11,29 @@
 //   chunk takes all of a worker's threads). OpenBLAS stays at one thread; ggml's own threads
 //   still share the graph, and their results do not depend on the count. Measured with the CLI
 //   (tiny-sized model, 2 threads): 1873 ms per window pinned against 1902 ms unpinned.
-// - encoder-attention-by-head-groups: the encoder's self-attention builds the scores of all heads at
-//   once, n_head x 1500 x 1500 floats (54 MB for tiny, 180 MB for large), in every whisper_state;
-//   a worker holds one state per concurrent chunk. Computed a few heads at a time, only one
-//   group's scores live at once (the graph allocator reuses the block). Each group adds 8 nodes
-//   to the encoder graph, whose size whisper.cpp fixes (WHISPER_MAX_NODES, 4096 nodes and leafs
-//   together), so the groups are at most 1536 / (8 x layers) per layer: one head each up to small
-//   (12 layers), 2 heads for medium, 4 for large (36 MB instead of 180). Each group's products are
-//   the same calls as before on fewer heads, so the results are bit-identical: measured with the
-//   CLI on 5 min of speech (tiny-sized decoding model), the full JSON output (token probabilities
-//   included) is byte-identical, the encode buffer drops from 85.5 to 40.9 MB, the peak RSS from
-//   276 to 229 MB, and the encode time per window is unchanged (2821/2841 against 2815/2877 ms on
-//   1 thread, 2046 against 2003 ms on 2). Generated models with small's, medium's and large's layers
-//   and heads (random weights) decode byte-identically too; their encode buffers drop from 130.9,
-//   201.6 and 274.7 MB to 31.9, 75.7 and 130.9 MB.
+// - encoder-attention-memory: two things in the encoder's self-attention, each state's largest buffer
+//   (a worker holds one state per concurrent chunk).
+//   1. Heads in groups: whisper.cpp builds the scores of all heads at once, n_head x 1500 x 1500
+//      floats (54 MB for tiny, 180 MB for large). Computed a few heads at a time, only one group's
+//      scores live at once (the graph allocator reuses the block). Each group adds 8 nodes to the
+//      encoder graph, whose size whisper.cpp fixes (WHISPER_MAX_NODES, 4096 nodes and leafs
+//      together), so the groups are at most 1536 / (8 x layers) per layer: one head each up to small
+//      (12 layers), 2 heads for medium, 4 for large.
+//   2. No copies into new tensors: whisper.cpp copied Q, K, V and the attention's output into tensors
+//      made with ggml_new_tensor. Those are graph leafs, and ggml's allocator places every leaf
+//      before the graph runs, so every layer's copies (12 bytes x width x 1500 per layer) sat in the
+//      buffer at once. Q is now a view of its product, K and V casts (ggml_cast: a node, placed when
+//      it runs), and the output starts as a copy of the layer's input that the groups overwrite.
+//   The products, casts and softmaxes are the same operations on the same values, so the results are
+//   bit-identical. Measured through the addon on 4 windows of speech with random-weight models (the
+//   decoder's text then depends on the encoder's output): tokens, probabilities and timestamps
+//   byte-identical to the build before part 2 for tiny's, small's, medium's and large's layers and
+//   heads, whose encode buffers drop from 85.5, 130.9, 201.6 and 274.7 MB (stock) to 40.9, 31.9,
+//   75.7 and 130.9 MB (part 1) and to 22.1, 13.5, 23.4 and 42.4 MB (both). Part 1 alone was also
+//   checked against the stock CLI (full JSON output byte-identical; encode time per window
+//   unchanged: 2821/2841 against 2815/2877 ms on 1 thread, 2046 against 2003 ms on 2).
+//   Cutting the scores and the feed-forward layer into blocks of query rows as well would take tiny's
+//   buffer to 16 MB, but the products then round differently; left out.
 // - idle-pages (six parts): a state's four compute buffers are each used in one stage of a window
 //   (conv, encoder, cross, decoder) and its KV caches within one transcription, yet every page they
 //   ever touched stayed resident for the whole run, in each state a worker holds. Pages are handed
@@ -55,9 +64,16 @@ export const whisperCppPatches = [
     applied: "openblas_set_num_threads(1); // speechflow",
   },
   {
-    name: "encoder-attention-by-head-groups",
+    name: "encoder-attention-memory",
     file: "src/whisper.cpp",
-    from: `                // K * Q
+    from: `                struct ggml_tensor * K =
+                    ggml_permute(ctx0,
+                            ggml_cpy(ctx0,
+                                Kcur,
+                                ggml_new_tensor_3d(ctx0, wctx.itype, n_state_head, n_head, n_ctx)),
+                            0, 2, 1, 3);
+
+                // K * Q
                 struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K, Q);
 
                 struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
@@ -80,33 +96,27 @@ export const whisperCppPatches = [
                         KQV_merged,
                         ggml_new_tensor_2d(ctx0, GGML_TYPE_F32, n_state, n_ctx));
 `,
-    to: `                struct ggml_tensor * V =
-                    ggml_cpy(ctx0,
-                            ggml_permute(ctx0,
-                                ggml_reshape_3d(ctx0,
-                                    Vcur,
-                                    n_state_head, n_head, n_ctx),
-                                1, 2, 0, 3),
-                            ggml_new_tensor_3d(ctx0, wctx.itype, n_ctx, n_state_head, n_head)
-                            );
-
-                // speechflow: the heads in groups, one group's n_ctx x n_ctx scores at a time (see scripts/whisper-cpp-patches.mjs)
+    to: `                // speechflow: the encoder's attention without copies into new tensors, heads in groups (see scripts/whisper-cpp-patches.mjs)
+                struct ggml_tensor * Q_sf = ggml_permute(ctx0, ggml_reshape_3d(ctx0, Qcur, n_state_head, n_head, n_ctx), 0, 2, 1, 3);
+                struct ggml_tensor * K = ggml_permute(ctx0, ggml_reshape_3d(ctx0, ggml_cast(ctx0, Kcur, wctx.itype), n_state_head, n_head, n_ctx), 0, 2, 1, 3);
+                struct ggml_tensor * V = ggml_cast(ctx0, ggml_permute(ctx0, ggml_reshape_3d(ctx0, Vcur, n_state_head, n_head, n_ctx), 1, 2, 0, 3), wctx.itype);
                 const int sf_steps = std::max(1, std::min(n_head, 1536/(8*n_layer)));
                 const int sf_heads = (n_head + sf_steps - 1)/sf_steps;
-                cur = ggml_new_tensor_2d(ctx0, GGML_TYPE_F32, n_state, n_ctx);
+                cur = nullptr;
                 for (int h0 = 0; h0 < n_head; h0 += sf_heads) {
                     const int nh = std::min(sf_heads, n_head - h0);
                     struct ggml_tensor * K_g = ggml_view_3d(ctx0, K, n_state_head, n_ctx, nh, K->nb[1], K->nb[2], h0*K->nb[2]);
-                    struct ggml_tensor * Q_g = ggml_view_3d(ctx0, Q, n_state_head, n_ctx, nh, Q->nb[1], Q->nb[2], h0*Q->nb[2]);
+                    struct ggml_tensor * Q_g = ggml_view_3d(ctx0, Q_sf, n_state_head, n_ctx, nh, Q_sf->nb[1], Q_sf->nb[2], h0*Q_sf->nb[2]);
                     struct ggml_tensor * V_g = ggml_view_3d(ctx0, V, n_ctx, n_state_head, nh, V->nb[1], V->nb[2], h0*V->nb[2]);
                     struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K_g, Q_g);
                     struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
-                    struct ggml_tensor * KQV = ggml_mul_mat(ctx0, V_g, KQ_soft_max);
-                    cur = ggml_set_inplace(ctx0, cur, ggml_permute(ctx0, KQV, 0, 2, 1, 3),
-                            n_state_head*ggml_element_size(cur), cur->nb[1], cur->nb[2], h0*n_state_head*ggml_element_size(cur));
+                    struct ggml_tensor * KQV = ggml_permute(ctx0, ggml_mul_mat(ctx0, V_g, KQ_soft_max), 0, 2, 1, 3);
+                    // the first group's result is a new tensor of the output's shape (a copy of inpL: the groups overwrite all of it)
+                    cur = cur ? ggml_set_inplace(ctx0, cur, KQV, n_state_head*sizeof(float), inpL->nb[1], inpL->nb[2], h0*n_state_head*sizeof(float))
+                              : ggml_set(ctx0, inpL, KQV, n_state_head*sizeof(float), inpL->nb[1], inpL->nb[2], h0*n_state_head*sizeof(float));
                 }
 `,
-    applied: "// speechflow: the heads in groups",
+    applied: "// speechflow: the encoder's attention without copies",
   },
   // idle-pages: the six parts below (see the header)
   {

@@ -5,9 +5,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { exitWithParent, sendToParent } from "../core/child-of-parent.js";
+import { collectGarbage } from "../core/collect-garbage.js";
 import type { FaultPlan } from "../core/fault-plan.js";
 import { chooseTailThreads } from "./choose-tail-threads.js";
 import type { EngineParams, FromWorker, RawSegment, ToWorker } from "./worker-protocol.js";
@@ -97,22 +96,13 @@ let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
 /** the longest idle time smart-whisper's timer can hold: (2^31 - 1) ms, in whole seconds */
 const MODEL_KEEP_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-/**
- * Each chunk's audio arrives as a new 1.9 MB buffer, freed only when V8 collects its wrapper; this
- * process allocates so little JavaScript that collections are rare, so 10-30 MB of finished
- * chunks' audio used to wait in memory. A collection of this small heap takes a few ms on the main
- * thread while whisper.cpp keeps running on its own threads. V8 hands out its gc function only with
- * --expose-gc, which is set here rather than on fork's command line: a copy of the parent's flags
- * there would stop Node from dropping a parent's `-e` script, and every worker would run it.
- */
-const collectGarbage = ((): (() => void) | undefined => {
-  try {
-    setFlagsFromString("--expose-gc");
-    return runInNewContext("gc") as () => void;
-  } catch {
-    return undefined; // only memory is at stake
-  }
-})();
+/** The chunk's audio, taken off its message: the message lives until the chunk is done, the audio need not. */
+function takeAudio(message: { pcm?: Float32Array }): Float32Array {
+  const pcm = message.pcm;
+  if (!pcm) throw new Error("chunk without audio");
+  delete message.pcm;
+  return pcm;
+}
 
 function toWhisperParams(p: EngineParams): Record<string, unknown> {
   return {
@@ -174,7 +164,9 @@ async function handle(message: ToWorker): Promise<void> {
     runningSince.set(message.id, started);
     try {
       if (!whisper) throw new Error("model not loaded");
-      const task = await whisper.transcribe(message.pcm, toWhisperParams({ ...message.params, threads }));
+      const task = await whisper.transcribe(takeAudio(message), toWhisperParams({ ...message.params, threads }));
+      // whisper.cpp has copied the audio: the chunk's buffer is garbage now, not only when the chunk is done
+      collectGarbage("full");
       const result = await task.result;
       if (!Array.isArray(result)) {
         throw new Error(result instanceof Error ? result.message : "whisper.cpp returned no result");
@@ -190,7 +182,7 @@ async function handle(message: ToWorker): Promise<void> {
     } finally {
       runningSince.delete(message.id);
       if (threads !== message.params.threads) exclusive = false;
-      collectGarbage?.(); // the chunk's audio
+      collectGarbage("minor"); // the result, sent
       if (runningSince.size === 0) for (const wake of othersDone.splice(0)) wake();
       freeSlot();
     }
@@ -198,5 +190,7 @@ async function handle(message: ToWorker): Promise<void> {
 }
 
 process.on("message", (message: ToWorker) => {
+  // a chunk's audio arrives in ~30 pipe reads, then one buffer joining them: garbage once decoded
+  if (message.type === "transcribe") collectGarbage("minor");
   void handle(message);
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import PQueue from "p-queue";
+import { collectGarbage } from "../core/collect-garbage.js";
 import type { Emit } from "../core/events.js";
 import type { FaultPlan } from "../core/fault-plan.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
@@ -171,7 +172,13 @@ class WorkerHandle {
   send(message: ToWorker): void {
     // a worker that has just died may still look connected: the write then fails (EPIPE) and its
     // exit, which follows, fails or re-sends whatever was on board
-    if (this.child?.connected) this.child.send(message, (error) => void error);
+    if (this.child?.connected) {
+      this.child.send(message, () => {
+        // the chunk's audio was serialized into one buffer and copied into another for the pipe:
+        // both are garbage once written, an error or not
+        if (message.type === "transcribe") collectGarbage("minor");
+      });
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { endianness } from "node:os";
 import { delimiter, join } from "node:path";
 import { execa } from "execa";
+import { collectGarbage } from "../core/collect-garbage.js";
 import { SpeechflowError } from "../errors/speechflow-error.js";
 import { type PcmWavLayout, pcmWavLayout } from "./pcm-wav-layout.js";
 
@@ -157,8 +158,24 @@ async function wavLayout(file: string): Promise<PcmWavLayout | undefined> {
 
 /** WAV samples are little-endian: viewed as they are on such a machine (every one Node ships for but s390x) */
 const LITTLE_ENDIAN = endianness() === "LE";
-/** 1 MiB: 32 s of audio per read */
-const WAV_BLOCK_BYTES = 1 << 20;
+/** 256 KiB: 8 s of audio per read */
+const WAV_BLOCK_BYTES = 1 << 18;
+/**
+ * Consumers copy what they keep of a block (the planner, the VAD) and drop it: the blocks are
+ * collected every few MB of audio, not whenever V8 gets to them (see collectGarbage).
+ */
+const COLLECT_EVERY_BYTES = 4 << 20;
+
+/** Counts the bytes of the blocks handed out; collects the young garbage every COLLECT_EVERY_BYTES. */
+function blockCollector(): (block: Float32Array) => void {
+  let since = 0;
+  return (block) => {
+    since += block.byteLength;
+    if (since < COLLECT_EVERY_BYTES) return;
+    since = 0;
+    collectGarbage("minor");
+  };
+}
 
 async function* readPcmWav(file: string, wav: PcmWavLayout, options: DecodeOptions): AsyncGenerator<Float32Array, DecodeResult> {
   const declaredMs = Math.round(wav.dataBytes / 2 / (SAMPLE_RATE / 1000));
@@ -170,6 +187,7 @@ async function* readPcmWav(file: string, wav: PcmWavLayout, options: DecodeOptio
     throw new SpeechflowError("MEDIA_UNREADABLE", `cannot read the file (${(error as Error).message})`, { file });
   }
   let samples = 0;
+  const handedOut = blockCollector();
   try {
     const bytes = Buffer.alloc(Math.min(WAV_BLOCK_BYTES, wav.dataBytes));
     for (let at = 0; at < wav.dataBytes; ) {
@@ -188,6 +206,7 @@ async function* readPcmWav(file: string, wav: PcmWavLayout, options: DecodeOptio
       at += usable;
       samples += block.length;
       yield block;
+      handedOut(block);
     }
   } finally {
     await handle.close();
@@ -237,6 +256,7 @@ async function* decodeWithFfmpeg(ffmpegPath: string, file: string, options: Deco
   });
   let samples = 0;
   let carry: Buffer | undefined;
+  const handedOut = blockCollector();
   try {
     for await (const raw of child.stdout as AsyncIterable<Buffer>) {
       const data = carry ? Buffer.concat([carry, raw]) : raw;
@@ -248,6 +268,7 @@ async function* decodeWithFfmpeg(ffmpegPath: string, file: string, options: Deco
       new Uint8Array(block.buffer).set(data.subarray(0, usable));
       samples += block.length;
       yield block;
+      handedOut(block);
     }
   } catch (error) {
     if (!options.signal?.aborted) throw error;

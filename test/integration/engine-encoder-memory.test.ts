@@ -9,12 +9,20 @@ import { type TestModelSpec, writeTestModel } from "../support/write-test-model.
 // concurrent chunk. whisper.cpp builds the self-attention scores of all heads at once
 // (n_head x 1500 x 1500 floats, 9 MB a head); scripts/whisper-cpp-patches.mjs has the encoder
 // compute a few heads at a time, in few enough groups that the graph still fits whisper.cpp's
-// fixed node limit with large-v3's 32 layers of 20 heads. whisper.cpp logs each buffer's size when
-// it creates a state.
+// fixed node limit with large-v3's 32 layers of 20 heads. It also computes Q, K, V and the
+// attention's output as graph nodes: whisper.cpp copied them into new tensors, which ggml's
+// allocator places before the graph runs, every layer's at once. whisper.cpp logs each buffer's
+// size when it creates a state.
 const ONE_HEAD_MB = (1500 * 1500 * 4) / 1e6;
 const models = {
   /** 8 heads: all heads' scores take 72 MB, one head's 9 MB */
   eightHeads: { path: join(ARTIFACTS, "models", "ggml-micro-8-heads.bin"), spec: { nState: 64, nHead: 8, nAudioLayer: 1, nTextLayer: 1, decoder: "fixed" } },
+  /** the same width and heads as eightHeads, in 2 and 16 layers */
+  twoLayers: { path: join(ARTIFACTS, "models", "ggml-micro-2-layers.bin"), spec: { nState: 64, nHead: 8, nAudioLayer: 2, nTextLayer: 1, decoder: "fixed" } },
+  sixteenLayers: {
+    path: join(ARTIFACTS, "models", "ggml-micro-16-layers.bin"),
+    spec: { nState: 64, nHead: 8, nAudioLayer: 16, nTextLayer: 1, decoder: "fixed" },
+  },
   /** large-v3's layers and heads (narrow, so the file stays small) */
   largeShape: { path: join(ARTIFACTS, "models", "ggml-large-shape.bin"), spec: { nState: 160, nHead: 20, nAudioLayer: 32, nTextLayer: 1, decoder: "fixed" } },
 } satisfies Record<string, { path: string; spec: TestModelSpec }>;
@@ -60,9 +68,19 @@ describe("the encoder's attention scores (real whisper.cpp addon)", () => {
     expect(encodeMb).toBeGreaterThanOrEqual(ONE_HEAD_MB);
   });
 
+  it("a state's encode buffer does not grow with the number of layers (2 against 16)", () => {
+    const two = encodeBufferMb(whisperLog(models.twoLayers.path, 1500));
+    const sixteen = encodeBufferMb(whisperLog(models.sixteenLayers.path, 1500));
+    // the copies of one layer: Q and the output in f32, K and V in f16, 1500 frames x 64 wide;
+    // with them placed up front the 16-layer buffer was 14 layers' copies (16 MB) larger
+    const oneLayerCopiesMb = (1500 * 64 * (4 + 2 + 2 + 4)) / 1e6;
+    expect(Math.abs(sixteen - two)).toBeLessThan(oneLayerCopiesMb);
+  });
+
   it("a model of large-v3's shape (32 layers x 20 heads) runs, with less than all heads' scores in its buffer", () => {
     const encodeMb = encodeBufferMb(whisperLog(models.largeShape.path, 64));
-    // unpatched: 274.7 MB (180 MB of scores); one head per group would overflow the graph and abort
+    // unpatched: 274.7 MB (180 MB of scores); one head per group would overflow the graph and abort.
+    // Patched: 4 heads' scores (36 MB) and some 6 MB of activations
     expect(encodeMb).toBeLessThan(20 * ONE_HEAD_MB);
   });
 });
