@@ -215,6 +215,10 @@ function buildCli(dir, env) {
     if (original.includes(p.applied)) throw new Error(`cannot take speechflow's ${p.name} patch out of ${file}`);
     writeFileSync(file, original);
   }
+  // every patch marks its code with "speechflow": one left over (a form an older version applied) is no stock CLI
+  for (const file of new Set(whisperCppPatches.map((p) => join(dir, p.file)))) {
+    if (readFileSync(file, "utf8").includes("speechflow")) throw new Error(`${file} still holds speechflow's code after its patches were taken out`);
+  }
   mkdirSync(join(dir, "scripts"), { recursive: true });
   writeFileSync(join(dir, "scripts", "get-flags.mk"), "");
   execFileSync("make", ["-C", dir, `-j${CORES}`, "main"], { stdio: "ignore", env: { ...process.env, ...env } });

@@ -19,8 +19,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { whisperCppPatches } from "./whisper-cpp-patches.mjs";
+import { dirname, isAbsolute, join, relative } from "node:path";
+import { applyPatch, whisperCppPatches } from "./whisper-cpp-patches.mjs";
 
 const require = createRequire(import.meta.url);
 /** @param {string} msg */
@@ -56,8 +56,10 @@ const jobs = String(Math.max(1, availableParallelism()));
 //    files. We keep finished states in a per-model pool and hand them to the next transcription, so
 //    a worker pays that set-up once per concurrent slot instead of once per chunk. The pool is
 //    emptied when the model is freed.
-// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, encoder attention by groups of heads, idle pages) are
-// in scripts/whisper-cpp-patches.mjs, which also says why.
+// The patches to whisper.cpp itself (decoder RNG, OpenBLAS threads, the encoder attention's memory, idle pages) are
+// in scripts/whisper-cpp-patches.mjs, which also says why. A patch there may list `earlier` forms: what an
+// older speechflow left in place of `from` in a tree it patched (npm keeps smart-whisper's folder
+// across upgrades), replaced by `to` as well.
 const STATE_POOL = `
 // speechflow: finished whisper_states are pooled per model and reused (see scripts/build-engine.mjs)
 #include <mutex>
@@ -89,52 +91,60 @@ void sf_free_states(whisper_context* context) {
     sf_state_pool.erase(found);
 }
 `;
-/** @type {[file: string, from: RegExp | string, to: string, applied: string][]} */
+/** @type {[file: string, patch: Parameters<typeof applyPatch>[1]][]} */
 const sourcePatches = [
   [
     join(swDir, "src", "binding", "model.cc"),
-    /whisper_context_params params;\n(\s*)params\.use_gpu/,
-    "whisper_context_params params = whisper_context_default_params();\n$1params.use_gpu",
-    "whisper_context_params params = whisper_context_default_params();",
-  ],
-  [join(swDir, "src", "binding", "transcribe.cc"), '#include "transcribe.h"\n', `#include "transcribe.h"\n${STATE_POOL}`, "sf_state_pool_mutex"],
-  [
-    join(swDir, "src", "binding", "transcribe.cc"),
-    "state = whisper_init_state(context);",
-    "state = sf_acquire_state(context);",
-    "state = sf_acquire_state(context);",
+    {
+      from: /whisper_context_params params;\n(\s*)params\.use_gpu/,
+      to: "whisper_context_params params = whisper_context_default_params();\n$1params.use_gpu",
+      applied: "whisper_context_params params = whisper_context_default_params();",
+    },
   ],
   [
     join(swDir, "src", "binding", "transcribe.cc"),
-    /if \(state != nullptr\) \{\n(\s*)whisper_free_state\(state\);/,
-    "if (state != nullptr) {\n$1sf_release_state(context, state);",
-    "sf_release_state(context, state);",
+    { from: '#include "transcribe.h"\n', to: `#include "transcribe.h"\n${STATE_POOL}`, applied: "sf_state_pool_mutex" },
+  ],
+  [
+    join(swDir, "src", "binding", "transcribe.cc"),
+    { from: "state = whisper_init_state(context);", to: "state = sf_acquire_state(context);", applied: "state = sf_acquire_state(context);" },
+  ],
+  [
+    join(swDir, "src", "binding", "transcribe.cc"),
+    {
+      from: /if \(state != nullptr\) \{\n(\s*)whisper_free_state\(state\);/,
+      to: "if (state != nullptr) {\n$1sf_release_state(context, state);",
+      applied: "sf_release_state(context, state);",
+    },
   ],
   [
     join(swDir, "src", "binding", "model.cc"),
-    /^(#include "model\.h"\n)/m,
-    "$1\nvoid sf_free_states(whisper_context* context);  // speechflow: the state pool in transcribe.cc\n",
-    "void sf_free_states(",
+    {
+      from: /^(#include "model\.h"\n)/m,
+      to: "$1\nvoid sf_free_states(whisper_context* context);  // speechflow: the state pool in transcribe.cc\n",
+      applied: "void sf_free_states(",
+    },
   ],
   [
     join(swDir, "src", "binding", "model.cc"),
-    /whisper_free\(context\);/g,
-    "sf_free_states(context), whisper_free(context);",
-    "sf_free_states(context), whisper_free",
+    { from: /whisper_free\(context\);/g, to: "sf_free_states(context), whisper_free(context);", applied: "sf_free_states(context), whisper_free" },
   ],
-  ...whisperCppPatches.map((p) => /** @type {[string, string, string, string]} */ ([join(whisperDir, p.file), p.from, p.to, p.applied])),
+  ...whisperCppPatches.map((p) => /** @type {[string, typeof p]} */ ([join(whisperDir, p.file), p])),
 ];
 /** patches whose target was not found: recorded with the build so that `speechflow doctor` shows them */
 /** @type {string[]} */
 const missingPatches = [];
-for (const [path, from, to, applied] of sourcePatches) {
+for (const [path, patch] of sourcePatches) {
   if (!existsSync(path)) continue;
   const source = readFileSync(path, "utf8");
-  if (source.includes(applied)) continue;
-  const fixed = source.replace(from, to);
-  if (fixed === source) {
-    log(`patch target not found in ${path} (smart-whisper changed?): ${String(from).slice(0, 60)}`);
-    missingPatches.push(`${path.slice(swDir.length + 1)}: ${applied}`);
+  const fixed = applyPatch(source, patch);
+  if (fixed === source) continue;
+  const { applied } = patch;
+  if (fixed === undefined) {
+    log(`patch target not found in ${path} (smart-whisper changed?): ${String(patch.from).slice(0, 60)}`);
+    // relative to smart-whisper's folder when inside it (a SPEECHFLOW_WHISPER_CPP_DIR tree may not be)
+    const where = relative(swDir, path);
+    missingPatches.push(`${where.startsWith("..") || isAbsolute(where) ? path : where}: ${applied}`);
   } else writeFileSync(path, fixed);
 }
 const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 7 };

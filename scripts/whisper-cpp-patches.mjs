@@ -47,26 +47,8 @@
 //   at 316-318 MB instead of 341; the same transcripts byte for byte; time per window 1971 against
 //   1995 ms with the pages kept (3 alternating runs each, within noise).
 
-/** @type {{ name: string, file: string, from: string, to: string, applied: string }[]} */
-export const whisperCppPatches = [
-  {
-    name: "decoder-rng",
-    file: "src/whisper.cpp",
-    from: "    // TAGS: WHISPER_DECODER_INIT\n    for (int j = 1; j < n_decoders; j++) {\n",
-    to: "    // TAGS: WHISPER_DECODER_INIT\n    state->decoders[0].rng = std::mt19937(0); // speechflow: reused states decode like fresh ones\n    for (int j = 1; j < n_decoders; j++) {\n",
-    applied: "state->decoders[0].rng = std::mt19937(0); // speechflow",
-  },
-  {
-    name: "openblas-threads",
-    file: "ggml/src/ggml-blas.cpp",
-    from: "    openblas_set_num_threads(ctx->n_threads);\n",
-    to: "    openblas_set_num_threads(1); // speechflow: a chunk's text must not depend on its thread count\n",
-    applied: "openblas_set_num_threads(1); // speechflow",
-  },
-  {
-    name: "encoder-attention-memory",
-    file: "src/whisper.cpp",
-    from: `                struct ggml_tensor * K =
+/** whisper.cpp's self-attention in the encoder, from K to its output (encoder-attention-memory replaces it) */
+const ATTENTION_FROM = `                struct ggml_tensor * K =
                     ggml_permute(ctx0,
                             ggml_cpy(ctx0,
                                 Kcur,
@@ -95,7 +77,58 @@ export const whisperCppPatches = [
                 cur = ggml_cpy(ctx0,
                         KQV_merged,
                         ggml_new_tensor_2d(ctx0, GGML_TYPE_F32, n_state, n_ctx));
-`,
+`;
+
+/** encoder-attention-memory as speechflow applied it before it also dropped the copies (heads in groups only) */
+const HEAD_GROUPS_V1 = `                struct ggml_tensor * V =
+                    ggml_cpy(ctx0,
+                            ggml_permute(ctx0,
+                                ggml_reshape_3d(ctx0,
+                                    Vcur,
+                                    n_state_head, n_head, n_ctx),
+                                1, 2, 0, 3),
+                            ggml_new_tensor_3d(ctx0, wctx.itype, n_ctx, n_state_head, n_head)
+                            );
+
+                // speechflow: the heads in groups, one group's n_ctx x n_ctx scores at a time (see scripts/whisper-cpp-patches.mjs)
+                const int sf_steps = std::max(1, std::min(n_head, 1536/(8*n_layer)));
+                const int sf_heads = (n_head + sf_steps - 1)/sf_steps;
+                cur = ggml_new_tensor_2d(ctx0, GGML_TYPE_F32, n_state, n_ctx);
+                for (int h0 = 0; h0 < n_head; h0 += sf_heads) {
+                    const int nh = std::min(sf_heads, n_head - h0);
+                    struct ggml_tensor * K_g = ggml_view_3d(ctx0, K, n_state_head, n_ctx, nh, K->nb[1], K->nb[2], h0*K->nb[2]);
+                    struct ggml_tensor * Q_g = ggml_view_3d(ctx0, Q, n_state_head, n_ctx, nh, Q->nb[1], Q->nb[2], h0*Q->nb[2]);
+                    struct ggml_tensor * V_g = ggml_view_3d(ctx0, V, n_ctx, n_state_head, nh, V->nb[1], V->nb[2], h0*V->nb[2]);
+                    struct ggml_tensor * KQ = ggml_mul_mat(ctx0, K_g, Q_g);
+                    struct ggml_tensor * KQ_soft_max = ggml_soft_max_ext(ctx0, KQ, nullptr, KQscale, 0.0f);
+                    struct ggml_tensor * KQV = ggml_mul_mat(ctx0, V_g, KQ_soft_max);
+                    cur = ggml_set_inplace(ctx0, cur, ggml_permute(ctx0, KQV, 0, 2, 1, 3),
+                            n_state_head*ggml_element_size(cur), cur->nb[1], cur->nb[2], h0*n_state_head*ggml_element_size(cur));
+                }
+`;
+
+/** @type {{ name: string, file: string, from: string, earlier?: string[], to: string, applied: string }[]} */
+export const whisperCppPatches = [
+  {
+    name: "decoder-rng",
+    file: "src/whisper.cpp",
+    from: "    // TAGS: WHISPER_DECODER_INIT\n    for (int j = 1; j < n_decoders; j++) {\n",
+    to: "    // TAGS: WHISPER_DECODER_INIT\n    state->decoders[0].rng = std::mt19937(0); // speechflow: reused states decode like fresh ones\n    for (int j = 1; j < n_decoders; j++) {\n",
+    applied: "state->decoders[0].rng = std::mt19937(0); // speechflow",
+  },
+  {
+    name: "openblas-threads",
+    file: "ggml/src/ggml-blas.cpp",
+    from: "    openblas_set_num_threads(ctx->n_threads);\n",
+    to: "    openblas_set_num_threads(1); // speechflow: a chunk's text must not depend on its thread count\n",
+    applied: "openblas_set_num_threads(1); // speechflow",
+  },
+  {
+    name: "encoder-attention-memory",
+    file: "src/whisper.cpp",
+    from: ATTENTION_FROM,
+    // what the previous version of this patch (heads in groups only) left in its place: upgraded in place
+    earlier: [ATTENTION_FROM.slice(0, ATTENTION_FROM.indexOf("                // K * Q\n")) + HEAD_GROUPS_V1],
     to: `                // speechflow: the encoder's attention without copies into new tensors, heads in groups (see scripts/whisper-cpp-patches.mjs)
                 struct ggml_tensor * Q_sf = ggml_permute(ctx0, ggml_reshape_3d(ctx0, Qcur, n_state_head, n_head, n_ctx), 0, 2, 1, 3);
                 struct ggml_tensor * K = ggml_permute(ctx0, ggml_reshape_3d(ctx0, ggml_cast(ctx0, Kcur, wctx.itype), n_state_head, n_head, n_ctx), 0, 2, 1, 3);
@@ -263,3 +296,20 @@ static int sf_full_with_state(struct whisper_context * ctx, struct whisper_state
       "static int sf_full_with_state(struct whisper_context * ctx, struct whisper_state * state, struct whisper_full_params params, const float * samples, int n_samples) {\n    // clear",
   },
 ];
+
+/**
+ * `source` with a patch applied: `from`, or the first of its `earlier` forms found, replaced by `to`
+ * (with String.replace's `$1` patterns for a RegExp `from`); `source` itself when the patch is already
+ * there (`applied` found); undefined when no form is found.
+ * @param {string} source
+ * @param {{ from: RegExp | string, earlier?: string[], to: string, applied: string }} patch
+ * @returns {string | undefined}
+ */
+export function applyPatch(source, patch) {
+  if (source.includes(patch.applied)) return source;
+  for (const form of [patch.from, ...(patch.earlier ?? [])]) {
+    const fixed = source.replace(form, patch.to);
+    if (fixed !== source) return fixed;
+  }
+  return undefined;
+}

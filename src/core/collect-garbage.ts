@@ -16,11 +16,12 @@ import { runInNewContext } from "node:vm";
  * a copy of the parent's flags would also get a parent's `-e` script and run it.
  */
 export function collectGarbage(kind: "minor" | "full"): void {
-  gc ??= exposeGc();
+  if (gc === undefined) gc = exposeGc();
   if (gc) gc(kind === "minor" ? { type: "minor" } : undefined);
 }
 
 type GcFunction = (options?: { type: "minor" | "major" }) => void;
+/** undefined: not tried yet; null: V8 would not hand it out (tried once, not again) */
 let gc: GcFunction | null | undefined;
 
 function exposeGc(): GcFunction | null {

@@ -20,6 +20,8 @@ interface SmartWhisperModule {
   ) => {
     load(): Promise<unknown>;
     transcribe(pcm: Float32Array, params: Record<string, unknown>): Promise<{ result: Promise<unknown> }>;
+    /** the result of every transcription started, finished or not */
+    readonly tasks: Promise<unknown>[];
     free(): Promise<void>;
   };
 }
@@ -96,12 +98,16 @@ let whisper: InstanceType<SmartWhisperModule["Whisper"]> | undefined;
 /** the longest idle time smart-whisper's timer can hold: (2^31 - 1) ms, in whole seconds */
 const MODEL_KEEP_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-/** The chunk's audio, taken off its message: the message lives until the chunk is done, the audio need not. */
-function takeAudio(message: { pcm?: Float32Array }): Float32Array {
-  const pcm = message.pcm;
-  if (!pcm) throw new Error("chunk without audio");
-  delete message.pcm;
-  return pcm;
+/**
+ * smart-whisper keeps every transcription's result in `tasks` (its free() waits for them all), so
+ * a worker would hold every chunk's segments until it exits: a slow growth over a long run.
+ */
+function forgetWhenSettled(model: { tasks: Promise<unknown>[] }, result: Promise<unknown>): void {
+  const forget = () => {
+    const at = model.tasks.indexOf(result);
+    if (at >= 0) model.tasks.splice(at, 1);
+  };
+  result.then(forget, forget);
 }
 
 function toWhisperParams(p: EngineParams): Record<string, unknown> {
@@ -164,9 +170,8 @@ async function handle(message: ToWorker): Promise<void> {
     runningSince.set(message.id, started);
     try {
       if (!whisper) throw new Error("model not loaded");
-      const task = await whisper.transcribe(takeAudio(message), toWhisperParams({ ...message.params, threads }));
-      // whisper.cpp has copied the audio: the chunk's buffer is garbage now, not only when the chunk is done
-      collectGarbage("full");
+      const task = await whisper.transcribe(message.pcm, toWhisperParams({ ...message.params, threads }));
+      forgetWhenSettled(whisper, task.result);
       const result = await task.result;
       if (!Array.isArray(result)) {
         throw new Error(result instanceof Error ? result.message : "whisper.cpp returned no result");
@@ -182,7 +187,9 @@ async function handle(message: ToWorker): Promise<void> {
     } finally {
       runningSince.delete(message.id);
       if (threads !== message.params.threads) exclusive = false;
-      collectGarbage("minor"); // the result, sent
+      // the chunk's audio: smart-whisper holds it until whisper.cpp is done, by then it has survived
+      // collections and only a full one frees it
+      collectGarbage("full");
       if (runningSince.size === 0) for (const wake of othersDone.splice(0)) wake();
       freeSlot();
     }
@@ -190,7 +197,8 @@ async function handle(message: ToWorker): Promise<void> {
 }
 
 process.on("message", (message: ToWorker) => {
-  // a chunk's audio arrives in ~30 pipe reads, then one buffer joining them: garbage once decoded
+  // a chunk's audio arrives in ~30 pipe reads joined into one buffer: the reads are garbage once the
+  // message is decoded (and the joined buffer too, unless the audio is a view into it)
   if (message.type === "transcribe") collectGarbage("minor");
   void handle(message);
 });

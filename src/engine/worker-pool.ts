@@ -172,13 +172,14 @@ class WorkerHandle {
   send(message: ToWorker): void {
     // a worker that has just died may still look connected: the write then fails (EPIPE) and its
     // exit, which follows, fails or re-sends whatever was on board
-    if (this.child?.connected) {
-      this.child.send(message, () => {
-        // the chunk's audio was serialized into one buffer and copied into another for the pipe:
-        // both are garbage once written, an error or not
-        if (message.type === "transcribe") collectGarbage("minor");
-      });
-    }
+    if (!this.child?.connected) return;
+    const audio = message.type === "transcribe";
+    this.child.send(message, () => {
+      // the chunk's audio was serialized into one buffer and copied into another for the pipe: both
+      // are garbage once written (an error or not), the pipe's copy once the write request lets go
+      // of it, after this callback
+      if (audio) setImmediate(() => collectGarbage("minor"));
+    });
   }
 }
 
