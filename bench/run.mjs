@@ -208,7 +208,8 @@ function buildCli(dir, env) {
   rmSync(dir, { recursive: true, force: true });
   cpSync(join(swDir, "whisper.cpp"), dir, { recursive: true, filter: (src) => !src.endsWith(".o") && !src.endsWith(".a") });
   // the CLI as whisper.cpp ships it: speechflow's patches taken back out
-  for (const p of whisperCppPatches) {
+  // the last first: a patch may sit inside the code of one applied before it
+  for (const p of [...whisperCppPatches].reverse()) {
     const file = join(dir, p.file);
     const source = readFileSync(file, "utf8");
     const original = source.replace(p.to, () => p.from);

@@ -16,6 +16,12 @@ if (!existsSync(entry)) {
   process.stderr.write("speechflow: dist/ is missing; run `npm run build` in the speechflow folder\n");
   process.exit(1);
 }
+// before any audio is allocated: pins glibc's mmap threshold (src/core/tune-malloc.ts says why);
+// optional, so a failure here only leaves malloc as it was (doctor reports it)
+try {
+  const { tuneMalloc } = await import(new URL("../dist/core/tune-malloc.js", import.meta.url).href);
+  tuneMalloc();
+} catch {}
 // `speechflow ... | head` closes stdout early; that is not an error
 process.stdout.on("error", (error) => {
   if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);

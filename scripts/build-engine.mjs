@@ -147,7 +147,7 @@ for (const [path, patch] of sourcePatches) {
     missingPatches.push(`${where.startsWith("..") || isAbsolute(where) ? path : where}: ${applied}`);
   } else writeFileSync(path, fixed);
 }
-const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 7 };
+const key = { smartWhisper: swVersion, abi: process.versions.modules, platform: `${process.platform}-${process.arch}`, bindingPatch: 8 };
 
 function nodeGypPath() {
   if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;

@@ -46,6 +46,18 @@
 //   a state between transcriptions 99 -> 65 MB; a worker running two chunks on 5 min of speech peaks
 //   at 316-318 MB instead of 341; the same transcripts byte for byte; time per window 1971 against
 //   1995 ms with the pages kept (3 alternating runs each, within noise).
+// - lazy-zero (three parts): whisper.cpp zeroes each new state's KV caches (self, cross, and the
+//   flash-attention pad, 21 MB for tiny) with memset, which makes every page resident at once, and
+//   idle-pages only hands them back when the first transcription ends. So a worker's first chunks,
+//   which start together, each held their full caches; the pad, unused without flash attention, stayed
+//   for the whole run. The pages are now handed back instead (madvise: they read as zeros when next
+//   touched), which is the same clear. Measured: a worker's peak on 5 minutes of speech 268-271 ->
+//   238-245 MB, the same transcripts.
+// - sched-meta-uninitialised: each of a state's four graphs has a metadata buffer sized for
+//   whisper.cpp's largest graph (4096 tensors, ~1.6 MB), zero-filled by std::vector, of which the
+//   conv, cross and decoder graphs use a small part; ggml writes every tensor header it places, so the
+//   zeroes were never read. Left uninitialised, the unused pages are never touched: a further 238-245
+//   -> 217-235 MB.
 
 /** whisper.cpp's self-attention in the encoder, from K to its output (encoder-attention-memory replaces it) */
 const ATTENTION_FROM = `                struct ggml_tensor * K =
@@ -294,6 +306,82 @@ static int sf_full_with_state(struct whisper_context * ctx, struct whisper_state
 `,
     applied:
       "static int sf_full_with_state(struct whisper_context * ctx, struct whisper_state * state, struct whisper_full_params params, const float * samples, int n_samples) {\n    // clear",
+  },
+  // lazy-zero: the three parts below (see the header)
+  {
+    name: "lazy-zero-ggml-backend-h",
+    file: "ggml/include/ggml-backend.h",
+    from: "    GGML_API void                 ggml_gallocr_release_pages(ggml_gallocr_t galloc, const struct ggml_tensor * keep);\n",
+    to: `    GGML_API void                 ggml_gallocr_release_pages(ggml_gallocr_t galloc, const struct ggml_tensor * keep);
+    // speechflow: ggml_backend_buffer_clear(buffer, 0) that leaves the pages to be zeroed when first touched
+    GGML_API void                 ggml_backend_buffer_clear_pages(ggml_backend_buffer_t buffer);
+`,
+    applied: "ggml_backend_buffer_clear_pages(ggml_backend_buffer_t buffer);",
+  },
+  {
+    name: "lazy-zero-ggml-backend-c",
+    file: "ggml/src/ggml-backend.c",
+    from: "ggml_backend_t ggml_backend_sched_get_tensor_backend(ggml_backend_sched_t sched, struct ggml_tensor * node) {\n",
+    to: `// speechflow: clears a CPU buffer's own memory by handing its whole pages back (they read as zeros when
+// next touched) and writing only the bytes around them; other buffers are cleared as before. It comes
+// after idle-pages, whose includes it uses.
+void ggml_backend_buffer_clear_pages(ggml_backend_buffer_t buffer) {
+#if defined(__linux__)
+    if (buffer != NULL && buffer->iface.free_buffer == ggml_backend_cpu_buffer_free_buffer) {
+        const uintptr_t page  = (uintptr_t) sysconf(_SC_PAGESIZE);
+        const uintptr_t begin = (uintptr_t) buffer->context;
+        const uintptr_t end   = begin + buffer->size;
+        const uintptr_t inner_begin = (begin + page - 1) & ~(page - 1);
+        const uintptr_t inner_end   = end & ~(page - 1);
+        if (inner_end > inner_begin && madvise((void *) inner_begin, inner_end - inner_begin, MADV_DONTNEED) == 0) {
+            memset((void *) begin, 0, inner_begin - begin);
+            memset((void *) inner_end, 0, end - inner_end);
+            return;
+        }
+    }
+#endif
+    ggml_backend_buffer_clear(buffer, 0);
+}
+
+ggml_backend_t ggml_backend_sched_get_tensor_backend(ggml_backend_sched_t sched, struct ggml_tensor * node) {
+`,
+    applied: "void ggml_backend_buffer_clear_pages(ggml_backend_buffer_t buffer) {",
+  },
+  {
+    name: "lazy-zero-kv-cache",
+    file: "src/whisper.cpp",
+    from: "    ggml_backend_buffer_clear(cache.buffer, 0);\n",
+    to: "    ggml_backend_buffer_clear_pages(cache.buffer); // speechflow: zero pages, not zeroed pages\n",
+    applied: "ggml_backend_buffer_clear_pages(cache.buffer); // speechflow",
+  },
+  {
+    name: "sched-meta-uninitialised",
+    file: "src/whisper.cpp",
+    from: `// ggml_backend_sched wrapper for whisper usage
+struct whisper_sched {
+    ggml_backend_sched_t sched = nullptr;
+
+    std::vector<uint8_t> meta;
+};
+`,
+    to: `// speechflow: an allocator whose resize() leaves the bytes as they are (see scripts/whisper-cpp-patches.mjs)
+template <typename T>
+struct sf_uninit_allocator : std::allocator<T> {
+    template <typename U> struct rebind { using other = sf_uninit_allocator<U>; };
+    sf_uninit_allocator() = default;
+    template <typename U> sf_uninit_allocator(const sf_uninit_allocator<U> &) noexcept {}
+    template <typename U> void construct(U * p) noexcept { ::new (static_cast<void *>(p)) U; }
+    template <typename U, typename... Args> void construct(U * p, Args &&... args) { ::new (static_cast<void *>(p)) U(std::forward<Args>(args)...); }
+};
+
+// ggml_backend_sched wrapper for whisper usage
+struct whisper_sched {
+    ggml_backend_sched_t sched = nullptr;
+
+    std::vector<uint8_t, sf_uninit_allocator<uint8_t>> meta;
+};
+`,
+    applied: "std::vector<uint8_t, sf_uninit_allocator<uint8_t>> meta;",
   },
 ];
 

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { resolveVad, type VadMode } from "../chunking/resolve-vad.js";
 import { sileroSettingsText } from "../chunking/silero-vad.js";
 import { TOOL_VERSION } from "../core/tool-version.js";
+import { mallocTuningState } from "../core/tune-malloc.js";
 import { toSpeechflowError } from "../errors/speechflow-error.js";
 import { resolveFfmpeg } from "../media/ffmpeg-gateway.js";
 import { modelSearchDirs } from "../models/resolve-model.js";
@@ -21,6 +22,21 @@ export interface DoctorReport {
   checks: DoctorCheck[];
   models: { path: string; sizeBytes: number }[];
   cpu: { count: number; model: string; simd: string[] };
+}
+
+/** Whether this process pinned malloc's mmap threshold (bin/speechflow.js does it first thing). */
+function mallocCheck(): DoctorCheck {
+  const tuning = mallocTuningState();
+  if (!tuning) return { name: "malloc tuning", ok: false, detail: "not applied at startup (bin/speechflow.js applies it)" };
+  if (tuning.state === "active") {
+    return {
+      name: "malloc tuning",
+      ok: true,
+      detail: `mmap threshold pinned at ${tuning.mmapThresholdBytes / 1024} KiB (audio buffers go back to the OS when freed)`,
+    };
+  }
+  if (tuning.state === "not-applicable") return { name: "malloc tuning", ok: true, detail: `not needed: ${tuning.reason}` };
+  return { name: "malloc tuning", ok: false, detail: `${tuning.reason}; long runs use more memory` };
 }
 
 /** What `scripts/build-engine.mjs` recorded about the installed whisper.cpp build. */
@@ -91,6 +107,7 @@ export async function doctorReport(options: { cwd: string; ffmpeg: string; dbPat
   }
   checks.push({ name: "whisper.cpp engine", ok: addonOk, detail: addonDetail });
   checks.push(vadCheck(options.vad ?? "auto"));
+  checks.push(mallocCheck());
   const models: DoctorReport["models"] = [];
   for (const dir of modelSearchDirs(options.cwd, env)) {
     let names: string[] = [];

@@ -32,8 +32,14 @@ describe("state commands honour the config file", () => {
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stdout).toMatch(/0 file\(s\) would be forgotten; 1 remain/);
     const doctor = await runCli(["doctor", "--json"], { cwd: work, env: minimalEnv(work) });
-    const check = (JSON.parse(doctor.stdout) as { checks: { name: string; detail: string }[] }).checks.find((c) => c.name === "state database");
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; detail: string }[] }).checks;
+    const check = checks.find((c) => c.name === "state database");
     expect(check?.detail).toBe(join(work, "out", ".speechflow", "state.sqlite"));
+    // the CLI's own process pinned malloc's threshold at startup (bin/speechflow.js)
+    const glibc = typeof (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === "string";
+    expect(checks.find((c) => c.name === "malloc tuning")?.detail).toMatch(
+      glibc && process.platform === "linux" ? /^mmap threshold pinned at 128 KiB/ : /^not needed/,
+    );
     const other = await runCli(["status", "-o", "elsewhere"], { cwd: work, env: minimalEnv(work) });
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`no state database at ${join(work, "elsewhere", ".speechflow", "state.sqlite")}`);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ARTIFACTS, ROOT } from "../helpers/paths.js";
@@ -22,33 +22,51 @@ interface Probe {
   loaded: number;
   /** RSS (MB) after each of two transcriptions of the same audio through the same state */
   after: number[];
+  /** peak RSS (MB, VmHWM) during the first transcription, which created the state; null where VmHWM cannot be reset */
+  firstPeak: number | null;
   /** each transcription's tokens with their probabilities */
   tokens: string[];
   log: string;
 }
 
+let probed: Probe | undefined;
+
+/** one child process for both tests: model, one state, two transcriptions */
 function probe(): Probe {
+  probed ??= runProbe();
+  return probed;
+}
+
+function runProbe(): Probe {
   const script = `
     const { Whisper } = require("smart-whisper");
-    const { readFileSync } = require("node:fs");
-    const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
+    const { readFileSync, writeFileSync } = require("node:fs");
+    const status = (field) => Number(new RegExp(field + ":\\\\s+(\\\\d+)").exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
+    const rss = () => status("VmRSS");
     (async () => {
       const whisper = new Whisper(process.argv[1], { gpu: false, offload: 60 });
       await whisper.load();
       const pcm = Float32Array.from({ length: 30 * 16000 }, (_, i) => 0.1 * Math.sin(i / 7) * Math.sin(i / 5000));
       const params = { language: "en", n_threads: 1, no_context: true, temperature: 0, temperature_inc: 0, format: "detail" };
       const loaded = rss();
+      // the peak from here on (Linux resets VmHWM to the current RSS on "5"); null where that is not allowed
+      let peakFromHere = true;
+      try { writeFileSync("/proc/self/clear_refs", "5"); } catch { peakFromHere = false; }
       const after = [];
       const tokens = [];
+      let firstPeak = 0;
       for (let run = 0; run < 2; run++) {
         const result = await (await whisper.transcribe(pcm, params)).result;
         after.push(rss());
+        if (run === 0) firstPeak = peakFromHere ? status("VmHWM") : null;
         tokens.push(JSON.stringify(result.map((s) => s.tokens.map((t) => [t.text, t.p]))));
       }
       await whisper.free();
-      process.stdout.write(JSON.stringify({ loaded, after, tokens }));
+      process.stdout.write(JSON.stringify({ loaded, after, firstPeak, tokens }));
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const result = spawnSync(process.execPath, ["-e", script, model], { cwd: ROOT, encoding: "utf8" });
+  // the malloc setting a worker process gets from the pool (src/engine/worker-pool.ts)
+  const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: "1048576" };
+  const result = spawnSync(process.execPath, ["-e", script, model], { cwd: ROOT, encoding: "utf8", env });
   expect({ status: result.status, signal: result.signal }, result.stderr.slice(-2000)).toEqual({ status: 0, signal: null });
   return { ...(JSON.parse(result.stdout) as Omit<Probe, "log">), log: result.stderr };
 }
@@ -75,4 +93,27 @@ describe("a whisper_state between transcriptions (real whisper.cpp addon)", () =
     expect(tokens[0]!.length).toBeGreaterThan(10);
     expect(tokens[1]).toBe(tokens[0]);
   });
+
+  it.runIf(process.platform === "linux" && !hugePagesAlways())("takes memory for its caches only as a window writes them", () => {
+    const { loaded, firstPeak, log } = probe();
+    expect(firstPeak, "VmHWM could not be reset (/proc/self/clear_refs)").not.toBeNull();
+    const kvSelfMb = loggedMb(log, "kv self size");
+    const written = loggedMb(log, "compute buffer (encode)") + loggedMb(log, "compute buffer (conv)") + loggedMb(log, "kv cross size");
+    expect(kvSelfMb).toBeGreaterThan(30);
+    // whisper.cpp zeroed a new state's KV caches with memset, so the whole self-attention cache (38 MB
+    // here, for 1536 tokens; a window decodes a few dozen) was resident from the start, and graph
+    // metadata sized for 4096 tensors was zero-filled (scripts/whisper-cpp-patches.mjs: lazy-zero,
+    // sched-meta-uninitialised). Bound: what the window writes (73 MB), ~15 MB of the state's
+    // bookkeeping and decoder, and at most half of that cache
+    expect(firstPeak! - loaded).toBeLessThan(written + 15 + kvSelfMb / 2);
+  });
 });
+
+/** transparent huge pages set to "always": a write into a released 2 MB range brings a whole huge page back */
+function hugePagesAlways(): boolean {
+  try {
+    return readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8").includes("[always]");
+  } catch {
+    return false;
+  }
+}
