@@ -3,9 +3,9 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /**
- * glibc's starting mmap threshold, pinned (worker processes get a 1 MiB one from the pool's environment): blocks above it get their own mappings and go back to the
- * OS when freed. native/malloc-tuning.c says why the CLI needs it (its heap grew 138 -> 163 MB over
- * a 1-hour file without it).
+ * glibc's starting mmap threshold, pinned: blocks above it get their own mappings and go back to the
+ * OS when freed. native/malloc-tuning.c says why the CLI needs it (its heap grew 138 -> 163 MB over a
+ * 1-hour file without it). Worker processes get a 1 MiB threshold from the pool's environment instead.
  */
 const MMAP_THRESHOLD_BYTES = 128 * 1024;
 
@@ -16,7 +16,7 @@ export type MallocTuning =
   | { state: "active"; mmapThresholdBytes: number }
   /** nothing to tune: not glibc */
   | { state: "not-applicable"; reason: string }
-  /** glibc, but the addon is missing or refused the setting */
+  /** Linux, but the addon is not built or does not load, or glibc refused the setting */
   | { state: "unavailable"; reason: string };
 
 let applied: MallocTuning | undefined;
